@@ -1,0 +1,16 @@
+"""/v1.0: the resources of API version 1.0."""
+
+import pecan
+from pecan import rest
+
+from dcmanager.api.controllers.v1 import subcloud_groups
+
+
+class V1Controller(rest.RestController):
+
+    @pecan.expose('json')
+    def get_all(self):
+        return {'id': 'v1.0', 'status': 'CURRENT'}
+
+
+pecan.route(V1Controller, 'subcloud-groups', subcloud_groups.SubcloudGroupsController())

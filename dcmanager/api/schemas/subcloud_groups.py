@@ -1,0 +1,38 @@
+"""JSON Schemas of /v1.0/subcloud-groups (underscore keys, as the CLI sends them)."""
+
+import copy
+
+from dcmanager.api import schemas
+from dcmanager.common import states
+
+_NAME = dict(schemas.NAME, **{'not': {'pattern': r'(?i)^default$'}})
+
+_PROPERTIES = {
+    'name': _NAME,
+    'description': schemas.DESCRIPTION,
+    'update_apply_type': {'type': 'string', 'enum': list(states.APPLY_TYPES)},
+    'max_parallel_subclouds': {'type': 'integer',
+                               'minimum': states.MAX_PARALLEL_SUBCLOUDS_RANGE[0],
+                               'maximum': states.MAX_PARALLEL_SUBCLOUDS_RANGE[1]},
+}
+
+CREATE = {
+    'type': 'object',
+    'properties': _PROPERTIES,
+    'required': ['name', 'description', 'update_apply_type', 'max_parallel_subclouds'],
+    'additionalProperties': False,
+}
+
+UPDATE = {
+    'type': 'object',
+    'properties': copy.deepcopy(_PROPERTIES),
+    'minProperties': 1,
+    'additionalProperties': False,
+}
+
+MESSAGES = {
+    'name': 'Invalid group name',
+    'description': 'Invalid group description',
+    'update_apply_type': 'Invalid group update_apply_type',
+    'max_parallel_subclouds': 'Invalid group max_parallel_subclouds',
+}

@@ -1,0 +1,112 @@
+"""The one exception hierarchy of dcmanager.
+
+Every error a caller can act on is a ``DCManagerException`` with an HTTP ``code`` and a message format.
+The API turns it into the HTTP status and error body in one place (``dcmanager.api.errors``); the
+manager raises the same classes, and oslo.messaging rebuilds them on the API side (this module is in
+``allowed_remote_exmods``), so a rule checked inside an RPC call reaches the client with its real status.
+"""
+
+import http
+
+
+class DCManagerException(Exception):
+    """Base class: ``msg_fmt`` is formatted with the keyword arguments."""
+
+    msg_fmt = 'An unknown error occurred.'
+    code = http.HTTPStatus.INTERNAL_SERVER_ERROR
+
+    def __init__(self, message=None, **kwargs):
+        self.kwargs = kwargs
+        if message is None:
+            message = self.msg_fmt % kwargs
+        self.message = str(message)
+        # args holds only the message, so that oslo.messaging can rebuild the
+        # exception as cls(message, **kwargs) on the caller's side.
+        super().__init__(self.message)
+
+    def __str__(self):
+        return self.message
+
+
+class BadRequest(DCManagerException):
+    msg_fmt = 'Bad request: %(reason)s'
+    code = http.HTTPStatus.BAD_REQUEST
+
+
+class InvalidInput(BadRequest):
+    msg_fmt = '%(reason)s'
+
+
+class BodyRequired(BadRequest):
+    msg_fmt = 'Body required'
+
+
+class NotAuthorized(DCManagerException):
+    msg_fmt = 'Not authorized.'
+    code = http.HTTPStatus.UNAUTHORIZED
+
+
+class Forbidden(DCManagerException):
+    msg_fmt = 'Policy does not allow %(action)s to be performed.'
+    code = http.HTTPStatus.FORBIDDEN
+
+
+class NotFound(DCManagerException):
+    msg_fmt = 'Resource could not be found.'
+    code = http.HTTPStatus.NOT_FOUND
+
+
+class Conflict(DCManagerException):
+    msg_fmt = 'Conflict: %(reason)s'
+    code = http.HTTPStatus.CONFLICT
+
+
+class ServiceUnavailable(DCManagerException):
+    msg_fmt = 'Service unavailable: %(reason)s'
+    code = http.HTTPStatus.SERVICE_UNAVAILABLE
+
+
+# Subcloud groups
+
+class SubcloudGroupNotFound(NotFound):
+    msg_fmt = 'Subcloud Group not found'
+
+
+class SubcloudGroupNameTaken(Conflict):
+    msg_fmt = 'A subcloud group with this name already exists'
+
+
+class SubcloudGroupDefaultNotDeletable(BadRequest):
+    msg_fmt = 'Default Subcloud Group may not be deleted'
+
+
+class SubcloudGroupDefaultNotRenamable(BadRequest):
+    msg_fmt = 'Default group name cannot be changed'
+
+
+class SubcloudGroupNotEmpty(BadRequest):
+    msg_fmt = 'Subcloud Group not empty'
+
+
+# Subclouds
+
+class SubcloudNotFound(NotFound):
+    msg_fmt = 'Subcloud not found'
+
+
+class SubcloudNameTaken(Conflict):
+    msg_fmt = 'Subcloud with name %(name)s already exists'
+
+
+# Peer groups, system peers, associations
+
+class SubcloudPeerGroupNotFound(NotFound):
+    msg_fmt = 'Subcloud Peer Group not found'
+
+
+class SystemPeerNotFound(NotFound):
+    msg_fmt = 'System Peer not found'
+
+
+class PeerGroupAssociationNotFound(NotFound):
+    msg_fmt = 'Peer Group Association not found'

@@ -1,0 +1,84 @@
+"""State names used across dcmanager, and the rules that tie them together."""
+
+# Management state
+MANAGED = 'managed'
+UNMANAGED = 'unmanaged'
+MANAGEMENT_STATES = (MANAGED, UNMANAGED)
+
+# Availability
+ONLINE = 'online'
+OFFLINE = 'offline'
+AVAILABILITY_STATES = (ONLINE, OFFLINE)
+
+# Endpoint and aggregate sync status
+SYNC_IN_SYNC = 'in-sync'
+SYNC_OUT_OF_SYNC = 'out-of-sync'
+SYNC_UNKNOWN = 'unknown'
+SYNC_STATES = (SYNC_IN_SYNC, SYNC_OUT_OF_SYNC, SYNC_UNKNOWN)
+
+# Endpoint types that get a subcloud_status row when a subcloud is created
+ENDPOINT_TYPES = ('platform', 'identity', 'dc-cert', 'firmware', 'kubernetes', 'kube-rootca',
+                  'software')
+
+# Subcloud group apply type
+APPLY_PARALLEL = 'parallel'
+APPLY_SERIAL = 'serial'
+APPLY_TYPES = (APPLY_PARALLEL, APPLY_SERIAL)
+
+DEFAULT_GROUP_ID = 1
+DEFAULT_GROUP_NAME = 'Default'
+DEFAULT_GROUP_DESCRIPTION = 'Default Subcloud Group'
+DEFAULT_GROUP_MAX_PARALLEL = 2
+MAX_PARALLEL_SUBCLOUDS_RANGE = (1, 5000)
+
+# Deploy status: the ones this release drives, plus the failure sibling of every transitory one
+DEPLOY_NOT_DEPLOYED = 'not-deployed'
+DEPLOY_COMPLETE = 'complete'
+DEPLOY_CREATE_FAILED = 'create-failed'
+DEPLOY_SECONDARY = 'secondary'
+DEPLOY_SECONDARY_FAILED = 'secondary-failed'
+DEPLOY_REHOME_PENDING = 'rehome-pending'
+
+# transitory deploy status -> the status a crash leaves it in (recovery rule)
+TRANSITORY_DEPLOY_STATES = {
+    'not-deployed': 'create-failed',
+    'creating': 'create-failed',
+    'pre-deploy': 'pre-config-failed',
+    'pre-install': 'pre-install-failed',
+    'installing': 'install-failed',
+    'pre-bootstrap': 'pre-bootstrap-failed',
+    'bootstrapping': 'bootstrap-failed',
+    'pre-config': 'pre-config-failed',
+    'configuring': 'config-failed',
+    'deploying': 'config-failed',
+    'aborting-install': 'install-failed',
+    'aborting-bootstrap': 'bootstrap-failed',
+    'aborting-config': 'config-failed',
+    'pre-restore': 'restore-prep-failed',
+    'restoring': 'restore-failed',
+    'onsite-restoring': 'restore-failed',
+    'pre-rehome': 'rehome-prep-failed',
+    'rehoming': 'rehome-failed',
+    'reconfiguring-network': 'network-reconfiguration-failed',
+    'pre-enroll': 'pre-enroll-failed',
+    'enrolling': 'enroll-failed',
+    'pre-init-enroll': 'pre-init-enroll-failed',
+    'initiating-enroll': 'init-enroll-failed',
+}
+
+DEFAULT_ERROR_DESCRIPTION = 'No errors present'
+
+# Peer groups and system peers
+GROUP_STATE_ENABLED = 'enabled'
+GROUP_STATE_DISABLED = 'disabled'
+ADMIN_STATE_ENABLED = 'enabled'
+ADMIN_STATE_DISABLED = 'disabled'
+PEER_AVAILABILITY_CREATED = 'created'
+PEER_AVAILABLE = 'available'
+PEER_UNAVAILABLE = 'unavailable'
+HEARTBEAT_POLICIES = ('alarm', 'rehome', 'delegate')
+ASSOCIATION_PRIMARY = 'primary'
+ASSOCIATION_NON_PRIMARY = 'non-primary'
+
+# Alarm summary
+CLOUD_STATUS_DISABLED = 'disabled'

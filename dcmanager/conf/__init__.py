@@ -1,0 +1,17 @@
+"""dcmanager configuration: one module per option group.
+
+``CONF`` is oslo.config's global object (the OpenStack convention; oslo.messaging reads some of its own
+groups only from it). Importing this package registers every dcmanager option on it.
+"""
+
+from oslo_config import cfg
+
+from dcmanager.conf import api, audit, database, default, manager
+
+CONF = cfg.CONF
+
+default.register_opts(CONF)
+api.register_opts(CONF)
+database.register_opts(CONF)
+manager.register_opts(CONF)
+audit.register_opts(CONF)

@@ -1,0 +1,27 @@
+"""[api] options: the REST API server."""
+
+from oslo_config import cfg
+
+GROUP = cfg.OptGroup('api', title='REST API server options')
+
+opts = [
+    cfg.HostAddressOpt('bind_host', default='127.0.0.1',
+                       help='Address the API listens on.'),
+    cfg.PortOpt('bind_port', default=8119, help='Port the API listens on.'),
+    cfg.IntOpt('workers', default=1, min=1,
+               help='Number of API worker processes (dcmanager-api only; dcmanager-all runs one).'),
+    cfg.IntOpt('threads', default=8, min=1,
+               help='Request threads in each API worker.'),
+    cfg.StrOpt('public_url',
+               help='Base URL clients use to reach the API, used in the version document. '
+                    'Defaults to the URL of the request.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(GROUP)
+    conf.register_opts(opts, group=GROUP)
+
+
+def list_opts():
+    return {GROUP: opts}

@@ -1,0 +1,47 @@
+"""[DEFAULT] options of dcmanager itself."""
+
+import os
+import socket
+
+from oslo_config import cfg
+import oslo_messaging
+from oslo_messaging import opts as messaging_opts
+
+AUTH_STRATEGIES = ('keystone', 'noauth')
+
+
+def _default_state_path():
+    base = os.environ.get('XDG_DATA_HOME') or os.path.join(os.path.expanduser('~'), '.local', 'share')
+    return os.path.join(base, 'dcmanager')
+
+
+opts = [
+    cfg.StrOpt('auth_strategy', default='keystone', choices=AUTH_STRATEGIES,
+               help='How API requests are authenticated. "keystone" validates X-Auth-Token with '
+                    'keystonemiddleware (configure [keystone_authtoken]); "noauth" trusts every '
+                    'request as the admin user and is refused unless [api] bind_host is a '
+                    'loopback address.'),
+    cfg.StrOpt('state_path', default=_default_state_path(), sample_default='~/.local/share/dcmanager',
+               help='Directory where a site keeps its local state (the embedded SQLite database).'),
+    cfg.StrOpt('host', default=socket.gethostname(), sample_default='<hostname>',
+               help='Name of this host, used as the RPC server name.'),
+]
+
+
+# The embedded default: in-process RPC. Production sets rabbit://user:pass@host:5672/.
+DEFAULT_TRANSPORT_URL = 'kombu+memory:////'
+
+
+def register_opts(conf):
+    conf.register_opts(opts)
+    oslo_messaging.set_transport_defaults('dcmanager')
+    for group, group_opts in messaging_opts.list_opts():
+        if group is None:
+            names = {o.name for o in group_opts}
+            if 'transport_url' in names:
+                conf.register_opts([o for o in group_opts if o.name == 'transport_url'])
+    conf.set_default('transport_url', DEFAULT_TRANSPORT_URL)
+
+
+def list_opts():
+    return {'DEFAULT': opts}

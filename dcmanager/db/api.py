@@ -1,0 +1,91 @@
+"""The database interface of dcmanager.
+
+Every function takes the request context first and runs in one transaction. Functions that read one
+row raise the resource's ``NotFound`` exception; writers translate constraint violations into the
+project's exceptions (``...NameTaken`` -> 409, reference errors -> 400), so callers never see a driver
+error. The implementation is ``dcmanager.db.sqlalchemy.api``.
+"""
+
+from dcmanager.db.sqlalchemy import api as _impl
+
+
+def get_engine():
+    """The SQLAlchemy engine of ``[database] connection``."""
+    return _impl.get_engine()
+
+
+def dispose_engine():
+    """Drop pooled connections (after a fork, at stop)."""
+    _impl.dispose_engine()
+
+
+# Subcloud groups
+
+def subcloud_group_get(context, group_id):
+    """The group with this id, or SubcloudGroupNotFound."""
+    return _impl.subcloud_group_get(context, group_id)
+
+
+def subcloud_group_get_by_name(context, name):
+    """The group with this exact name, or SubcloudGroupNotFound."""
+    return _impl.subcloud_group_get_by_name(context, name)
+
+
+def subcloud_group_get_all(context):
+    """Every group, ordered by id."""
+    return _impl.subcloud_group_get_all(context)
+
+
+def subcloud_group_subcloud_counts(context):
+    """{group_id: number of subclouds} for the groups that have any."""
+    return _impl.subcloud_group_subcloud_counts(context)
+
+
+def subcloud_group_create(context, values):
+    """Insert a group; SubcloudGroupNameTaken if the name is in use."""
+    return _impl.subcloud_group_create(context, values)
+
+
+def subcloud_group_update(context, group_id, values):
+    """Update a group's columns; SubcloudGroupNotFound or SubcloudGroupNameTaken."""
+    return _impl.subcloud_group_update(context, group_id, values)
+
+
+def subcloud_group_destroy(context, group_id):
+    """Delete a group only if it has no subclouds (one statement, no race).
+
+    SubcloudGroupNotFound or SubcloudGroupNotEmpty otherwise.
+    """
+    return _impl.subcloud_group_destroy(context, group_id)
+
+
+def subcloud_group_ensure_default(context):
+    """Make sure the Default group (id 1) exists."""
+    return _impl.subcloud_group_ensure_default(context)
+
+
+# Subclouds
+
+def subcloud_get(context, subcloud_id):
+    """The subcloud with this id, or SubcloudNotFound."""
+    return _impl.subcloud_get(context, subcloud_id)
+
+
+def subcloud_get_by_name(context, name):
+    """The subcloud with this name, or SubcloudNotFound."""
+    return _impl.subcloud_get_by_name(context, name)
+
+
+def subcloud_get_all(context, group_id=None):
+    """Every subcloud ordered by id, optionally only those of one group."""
+    return _impl.subcloud_get_all(context, group_id=group_id)
+
+
+def subcloud_create(context, values):
+    """Insert a subcloud and its endpoint status rows; SubcloudNameTaken on a duplicate name."""
+    return _impl.subcloud_create(context, values)
+
+
+def subcloud_destroy(context, subcloud_id):
+    """Delete a subcloud and (by cascade) its status rows; SubcloudNotFound if absent."""
+    return _impl.subcloud_destroy(context, subcloud_id)

@@ -1,0 +1,188 @@
+"""SQLAlchemy implementation of ``dcmanager.db.api``.
+
+Transactions come from oslo.db's enginefacade: each public function is one reader or writer
+transaction bound to the request context. Races are settled by the database (unique constraints,
+compare-and-set updates), never by process-local locks.
+"""
+
+from oslo_db import exception as db_exc
+from oslo_db.sqlalchemy import enginefacade
+from oslo_log import log as logging
+import sqlalchemy as sa
+
+from dcmanager.common import exception
+from dcmanager.common import states
+from dcmanager.db.sqlalchemy import models
+
+LOG = logging.getLogger(__name__)
+
+main_context_manager = enginefacade.transaction_context()
+
+
+def _on_connect_sqlite(dbapi_connection, connection_record):
+    cursor = dbapi_connection.cursor()
+    # WAL lets the API read while the manager writes; the busy timeout makes writers queue
+    # instead of failing at once when two threads or processes write together.
+    cursor.execute('PRAGMA journal_mode=WAL')
+    cursor.execute('PRAGMA busy_timeout=30000')
+    cursor.execute('PRAGMA foreign_keys=ON')
+    cursor.close()
+
+
+def _on_engine_create(engine):
+    if engine.dialect.name == 'sqlite':
+        sa.event.listen(engine, 'connect', _on_connect_sqlite)
+
+
+main_context_manager.append_on_engine_create(_on_engine_create)
+
+
+def get_engine():
+    return main_context_manager.writer.get_engine()
+
+
+def dispose_engine():
+    """Drop pooled connections (after fork, at stop)."""
+    main_context_manager.writer.get_engine().dispose()
+
+
+def _one_or_raise(query, exc):
+    row = query.first()
+    if row is None:
+        raise exc
+    return row
+
+
+# ---------------------------------------------------------------- subcloud groups
+
+def _group_query(context):
+    return context.session.query(models.SubcloudGroup)
+
+
+@main_context_manager.reader
+def subcloud_group_get(context, group_id):
+    return _one_or_raise(_group_query(context).filter_by(id=group_id),
+                         exception.SubcloudGroupNotFound())
+
+
+@main_context_manager.reader
+def subcloud_group_get_by_name(context, name):
+    return _one_or_raise(_group_query(context).filter_by(name=name),
+                         exception.SubcloudGroupNotFound())
+
+
+@main_context_manager.reader
+def subcloud_group_get_all(context):
+    return _group_query(context).order_by(models.SubcloudGroup.id).all()
+
+
+@main_context_manager.reader
+def subcloud_group_subcloud_counts(context):
+    rows = (context.session.query(models.Subcloud.group_id, sa.func.count(models.Subcloud.id))
+            .group_by(models.Subcloud.group_id).all())
+    return dict(rows)
+
+
+@main_context_manager.writer
+def subcloud_group_create(context, values):
+    group = models.SubcloudGroup()
+    group.update(values)
+    try:
+        context.session.add(group)
+        context.session.flush()
+    except db_exc.DBDuplicateEntry:
+        raise exception.SubcloudGroupNameTaken() from None
+    return group
+
+
+@main_context_manager.writer
+def subcloud_group_update(context, group_id, values):
+    group = _one_or_raise(_group_query(context).filter_by(id=group_id),
+                          exception.SubcloudGroupNotFound())
+    group.update(values)
+    try:
+        context.session.flush()
+    except db_exc.DBDuplicateEntry:
+        raise exception.SubcloudGroupNameTaken() from None
+    return group
+
+
+@main_context_manager.writer
+def subcloud_group_destroy(context, group_id):
+    members = sa.select(models.Subcloud.id).where(models.Subcloud.group_id == group_id)
+    try:
+        deleted = (_group_query(context)
+                   .filter(models.SubcloudGroup.id == group_id, ~members.exists())
+                   .delete(synchronize_session=False))
+    except db_exc.DBReferenceError:
+        raise exception.SubcloudGroupNotEmpty() from None
+    if deleted:
+        return
+    # Nothing deleted: tell the caller why, from the same transaction.
+    _one_or_raise(_group_query(context).filter_by(id=group_id),
+                  exception.SubcloudGroupNotFound())
+    raise exception.SubcloudGroupNotEmpty()
+
+
+@main_context_manager.writer
+def subcloud_group_ensure_default(context):
+    """Create the Default group (id 1) if it is missing; the migrations seed it too."""
+    if _group_query(context).filter_by(id=states.DEFAULT_GROUP_ID).first() is None:
+        context.session.add(models.SubcloudGroup(
+            id=states.DEFAULT_GROUP_ID, name=states.DEFAULT_GROUP_NAME,
+            description=states.DEFAULT_GROUP_DESCRIPTION,
+            update_apply_type=states.APPLY_PARALLEL,
+            max_parallel_subclouds=states.DEFAULT_GROUP_MAX_PARALLEL))
+
+
+# ---------------------------------------------------------------- subclouds
+
+def _subcloud_query(context):
+    return context.session.query(models.Subcloud)
+
+
+@main_context_manager.reader
+def subcloud_get(context, subcloud_id):
+    return _one_or_raise(_subcloud_query(context).filter_by(id=subcloud_id),
+                         exception.SubcloudNotFound())
+
+
+@main_context_manager.reader
+def subcloud_get_by_name(context, name):
+    return _one_or_raise(_subcloud_query(context).filter_by(name=name),
+                         exception.SubcloudNotFound())
+
+
+@main_context_manager.reader
+def subcloud_get_all(context, group_id=None):
+    query = _subcloud_query(context)
+    if group_id is not None:
+        query = query.filter_by(group_id=group_id)
+    return query.order_by(models.Subcloud.id).all()
+
+
+@main_context_manager.writer
+def subcloud_create(context, values):
+    subcloud = models.Subcloud()
+    subcloud.update(values)
+    try:
+        context.session.add(subcloud)
+        context.session.flush()
+    except db_exc.DBDuplicateEntry as e:
+        if 'name' in (e.columns or []):
+            raise exception.SubcloudNameTaken(name=values.get('name')) from None
+        raise exception.Conflict(reason='a subcloud already uses %s' % ', '.join(e.columns)) \
+            from None
+    except db_exc.DBReferenceError:
+        raise exception.InvalidInput(reason='Invalid group_id') from None
+    for endpoint in states.ENDPOINT_TYPES:
+        context.session.add(models.SubcloudStatus(subcloud_id=subcloud.id, endpoint_type=endpoint,
+                                                  sync_status=states.SYNC_UNKNOWN))
+    return subcloud
+
+
+@main_context_manager.writer
+def subcloud_destroy(context, subcloud_id):
+    deleted = _subcloud_query(context).filter_by(id=subcloud_id).delete(synchronize_session=False)
+    if not deleted:
+        raise exception.SubcloudNotFound()

@@ -1,0 +1,162 @@
+"""SQLAlchemy models: the tables of the v1.0 API (spec/api.md section 3), with every uniqueness the
+API relies on as a database constraint.
+
+Deletes are hard deletes; there are no soft-delete columns. Secrets (passwords, install and rehome data)
+are stored encrypted by the layers above; these columns hold ciphertext.
+"""
+
+from oslo_db.sqlalchemy import models
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from dcmanager.common import states
+
+
+class Base(models.TimestampMixin, models.ModelBase, orm.DeclarativeBase):
+    """created_at / updated_at on every table (naive UTC, set by oslo.db)."""
+
+    __table_args__ = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4'}
+
+
+class SubcloudGroup(Base):
+    __tablename__ = 'subcloud_group'
+    __table_args__ = (
+        sa.CheckConstraint('max_parallel_subclouds >= 1 AND max_parallel_subclouds <= 5000',
+                           name='ck_subcloud_group_max_parallel'),
+        Base.__table_args__,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    name = sa.Column(sa.String(255), nullable=False, unique=True)
+    description = sa.Column(sa.String(255))
+    update_apply_type = sa.Column(sa.String(255), nullable=False)
+    max_parallel_subclouds = sa.Column(sa.Integer, nullable=False)
+
+
+class SubcloudPeerGroup(Base):
+    __tablename__ = 'subcloud_peer_group'
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    # Immutable identity that pairs the two sites' copies of a group (not the name).
+    peer_group_uuid = sa.Column(sa.String(36), nullable=False, unique=True)
+    peer_group_name = sa.Column(sa.String(255), nullable=False, unique=True)
+    group_priority = sa.Column(sa.Integer, nullable=False, default=0)
+    group_state = sa.Column(sa.String(255), nullable=False, default=states.GROUP_STATE_ENABLED)
+    max_subcloud_rehoming = sa.Column(sa.Integer, nullable=False, default=10)
+    system_leader_id = sa.Column(sa.String(255))
+    system_leader_name = sa.Column(sa.String(255))
+    # Leadership term: incremented by a migration; cross-site writes carry it and stale ones fail.
+    leader_term = sa.Column(sa.Integer, nullable=False, default=0)
+    migration_status = sa.Column(sa.String(255))
+
+
+class Subcloud(Base):
+    __tablename__ = 'subclouds'
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    name = sa.Column(sa.String(255), nullable=False, unique=True)
+    description = sa.Column(sa.String(255))
+    location = sa.Column(sa.String(255))
+    software_version = sa.Column(sa.String(255))
+    management_state = sa.Column(sa.String(255), nullable=False, default=states.UNMANAGED)
+    availability_status = sa.Column(sa.String(255), nullable=False, default=states.OFFLINE,
+                                    index=True)
+    deploy_status = sa.Column(sa.String(255), nullable=False,
+                              default=states.DEPLOY_NOT_DEPLOYED, index=True)
+    backup_status = sa.Column(sa.String(255))
+    backup_datetime = sa.Column(sa.DateTime)
+    error_description = sa.Column(sa.String(2048), nullable=False,
+                                  default=states.DEFAULT_ERROR_DESCRIPTION)
+    region_name = sa.Column(sa.String(255), unique=True)
+    data_install = sa.Column(sa.Text)
+    data_upgrade = sa.Column(sa.Text)
+    management_subnet = sa.Column(sa.String(255))
+    management_gateway_ip = sa.Column(sa.String(255))
+    management_start_ip = sa.Column(sa.String(255), unique=True)
+    management_end_ip = sa.Column(sa.String(255), unique=True)
+    systemcontroller_gateway_ip = sa.Column(sa.String(255))
+    external_oam_subnet_ip_family = sa.Column(sa.String(255))
+    openstack_installed = sa.Column(sa.Boolean, nullable=False, default=False)
+    audit_fail_count = sa.Column(sa.Integer, nullable=False, default=0)
+    first_identity_sync_complete = sa.Column(sa.Boolean, nullable=False, default=False)
+    group_id = sa.Column(sa.Integer,
+                         sa.ForeignKey('subcloud_group.id', ondelete='RESTRICT'),
+                         nullable=False, server_default=str(states.DEFAULT_GROUP_ID), index=True)
+    peer_group_id = sa.Column(sa.Integer,
+                              sa.ForeignKey('subcloud_peer_group.id', ondelete='RESTRICT'),
+                              index=True)
+    rehome_data = sa.Column(sa.Text)
+    prestage_status = sa.Column(sa.String(255))
+    prestage_versions = sa.Column(sa.String(255))
+    rehomed = sa.Column(sa.Boolean, nullable=False, default=False)
+    enrolled_with_vcsr = sa.Column(sa.Boolean, nullable=False, default=False)
+
+
+class SubcloudStatus(Base):
+    __tablename__ = 'subcloud_status'
+    __table_args__ = (
+        sa.UniqueConstraint('subcloud_id', 'endpoint_type',
+                            name='uq_subcloud_status_subcloud_endpoint'),
+        Base.__table_args__,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    subcloud_id = sa.Column(sa.Integer, sa.ForeignKey('subclouds.id', ondelete='CASCADE'),
+                            nullable=False)
+    endpoint_type = sa.Column(sa.String(255), nullable=False)
+    sync_status = sa.Column(sa.String(255), nullable=False, default=states.SYNC_UNKNOWN)
+
+
+class SystemPeer(Base):
+    __tablename__ = 'system_peer'
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    peer_uuid = sa.Column(sa.String(36), nullable=False, unique=True)
+    peer_name = sa.Column(sa.String(255), nullable=False, unique=True)
+    manager_endpoint = sa.Column(sa.String(255), nullable=False)
+    manager_username = sa.Column(sa.String(255), nullable=False)
+    # Encrypted with the site key; never returned by the API.
+    manager_password = sa.Column(sa.Text)
+    peer_controller_gateway_ip = sa.Column(sa.String(255))
+    administrative_state = sa.Column(sa.String(255), nullable=False,
+                                     default=states.ADMIN_STATE_ENABLED)
+    heartbeat_interval = sa.Column(sa.Integer, nullable=False, default=60)
+    heartbeat_failure_threshold = sa.Column(sa.Integer, nullable=False, default=3)
+    heartbeat_failure_policy = sa.Column(sa.String(255), nullable=False, default='alarm')
+    heartbeat_maintenance_timeout = sa.Column(sa.Integer, nullable=False, default=600)
+    availability_state = sa.Column(sa.String(255), nullable=False,
+                                   default=states.PEER_AVAILABILITY_CREATED)
+
+
+class PeerGroupAssociation(Base):
+    __tablename__ = 'peer_group_association'
+    __table_args__ = (
+        sa.UniqueConstraint('peer_group_id', 'system_peer_id',
+                            name='uq_peer_group_association_pair'),
+        Base.__table_args__,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    peer_group_id = sa.Column(sa.Integer,
+                              sa.ForeignKey('subcloud_peer_group.id', ondelete='CASCADE'),
+                              nullable=False)
+    system_peer_id = sa.Column(sa.Integer, sa.ForeignKey('system_peer.id', ondelete='CASCADE'),
+                               nullable=False)
+    peer_group_priority = sa.Column(sa.Integer, nullable=False)
+    association_type = sa.Column(sa.String(255), nullable=False)
+    sync_status = sa.Column(sa.String(255), nullable=False)
+    sync_message = sa.Column(sa.Text)
+
+
+class SubcloudAlarmSummary(Base):
+    __tablename__ = 'subcloud_alarms'
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid = sa.Column(sa.String(36), nullable=False, unique=True)
+    subcloud_id = sa.Column(sa.Integer, sa.ForeignKey('subclouds.id', ondelete='CASCADE'),
+                            nullable=False, unique=True)
+    critical_alarms = sa.Column(sa.Integer, nullable=False, default=-1)
+    major_alarms = sa.Column(sa.Integer, nullable=False, default=-1)
+    minor_alarms = sa.Column(sa.Integer, nullable=False, default=-1)
+    warnings = sa.Column(sa.Integer, nullable=False, default=-1)
+    cloud_status = sa.Column(sa.String(64), nullable=False, default=states.CLOUD_STATUS_DISABLED)

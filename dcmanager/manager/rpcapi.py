@@ -1,0 +1,39 @@
+"""Client side of the manager's RPC API.
+
+API version history:
+
+    1.0 - Initial version: create_subcloud_group, update_subcloud_group, delete_subcloud_group.
+"""
+
+from dcmanager.common import rpc
+from dcmanager.conf import CONF
+from dcmanager.objects import base as objects_base
+
+
+class ManagerAPI:
+    """What the API and the audit ask of the manager.
+
+    Operations are ``call``s: the manager checks the semantic rules synchronously, so the caller gets
+    the real error (a ``dcmanager.common.exception`` class, rebuilt on this side) and not a bare 500.
+    """
+
+    RPC_API_VERSION = '1.0'
+
+    def __init__(self, topic=None):
+        self._client = rpc.get_client(topic or CONF.manager.topic, self.RPC_API_VERSION,
+                                      objects_base.DCManagerObjectSerializer())
+
+    def _call(self, context, method, version='1.0', **kwargs):
+        return self._client.prepare(version=version).call(context, method, **kwargs)
+
+    def create_subcloud_group(self, context, group):
+        """Create ``group`` (an unsaved SubcloudGroup); returns the stored SubcloudGroup."""
+        return self._call(context, 'create_subcloud_group', group=group)
+
+    def update_subcloud_group(self, context, group):
+        """Apply the changed fields of ``group``; returns the stored SubcloudGroup."""
+        return self._call(context, 'update_subcloud_group', group=group)
+
+    def delete_subcloud_group(self, context, group_id):
+        """Delete the group with ``group_id``; it must not be Default and must be empty."""
+        return self._call(context, 'delete_subcloud_group', group_id=group_id)

@@ -1,0 +1,55 @@
+"""The manager service: thin RPC endpoints over the operation modules."""
+
+import oslo_messaging as messaging
+from oslo_log import log as logging
+
+from dcmanager.common import exception
+from dcmanager.common import rpc
+from dcmanager.conf import CONF
+from dcmanager.manager import rpcapi
+from dcmanager.manager import subcloud_groups
+from dcmanager import objects
+from dcmanager.objects import base as objects_base
+
+LOG = logging.getLogger(__name__)
+
+
+class ManagerEndpoint:
+    """RPC endpoints of topic ``[manager] topic``; each method is a handful of lines."""
+
+    target = messaging.Target(version=rpcapi.ManagerAPI.RPC_API_VERSION)
+
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def create_subcloud_group(self, context, group):
+        return subcloud_groups.create(context, group)
+
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def update_subcloud_group(self, context, group):
+        return subcloud_groups.update(context, group)
+
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def delete_subcloud_group(self, context, group_id):
+        return subcloud_groups.delete(context, group_id)
+
+
+class ManagerService:
+    """Runs the RPC server of the manager until stopped."""
+
+    def __init__(self, host=None):
+        self.host = host or CONF.host
+        self._server = None
+
+    def start(self):
+        objects.register_all()
+        self._server = rpc.get_server(CONF.manager.topic, self.host,
+                                      rpcapi.ManagerAPI.RPC_API_VERSION, [ManagerEndpoint()],
+                                      objects_base.DCManagerObjectSerializer())
+        self._server.start()
+        LOG.info('Manager listening on topic %s as %s', CONF.manager.topic, self.host)
+
+    def stop(self):
+        if self._server is not None:
+            self._server.stop()
+            self._server.wait()
+            self._server = None
+            LOG.info('Manager stopped')

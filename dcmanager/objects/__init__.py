@@ -1,0 +1,7 @@
+"""Versioned objects: the one shape of every resource inside dcmanager and on the RPC bus."""
+
+
+def register_all():
+    # Importing the modules registers the classes with the registry.
+    __import__('dcmanager.objects.subcloud')
+    __import__('dcmanager.objects.subcloud_group')

@@ -1,0 +1,10 @@
+"""Policy rules in code (oslo.policy), one module per resource."""
+
+import itertools
+
+from dcmanager.policies import base, subcloud_groups
+
+
+def list_rules():
+    """Every default rule, for the enforcer and for oslopolicy-sample-generator."""
+    return list(itertools.chain(base.list_rules(), subcloud_groups.list_rules()))
