@@ -1,0 +1,69 @@
+"""Building blocks of the test site (used by conftest.py and by tests that need their own app)."""
+
+import webtest
+
+from dcmanager.api import app as api_app
+from dcmanager.api.controllers import base as controllers_base
+from dcmanager.api import policy
+from dcmanager.common import context as dc_context
+from dcmanager.common import rpc
+from dcmanager.common import states
+from dcmanager.conf import CONF
+from dcmanager.db import api as db_api
+from dcmanager.db import migration
+from dcmanager.db.sqlalchemy import models
+from dcmanager.manager import service as manager_service
+
+
+class Site:
+    """Configures the global CONF, creates the schema and runs a manager until closed."""
+
+    def __init__(self, workdir, db_url, transport_url):
+        self.workdir = workdir
+        self.db_url = db_url
+        self.transport_url = transport_url
+        self.manager = None
+
+    def __enter__(self):
+        CONF([], project='dcmanager', default_config_files=[])
+        CONF.set_override('state_path', self.workdir)
+        CONF.set_override('connection', self.db_url, group='database')
+        CONF.set_override('transport_url', self.transport_url)
+        CONF.set_override('auth_strategy', 'noauth')
+        CONF.set_override('rpc_timeout', 30, group='manager')
+        migration.upgrade()
+        self.manager = manager_service.ManagerService(host='test-manager')
+        self.manager.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.manager.stop()
+        controllers_base.reset()
+        rpc.cleanup()
+        db_api.dispose_engine()
+        policy.reset()
+        CONF.reset()
+        CONF.clear_override('connection', group='database')
+
+    def app(self):
+        """A webtest app over the full WSGI stack as configured now."""
+        return webtest.TestApp(api_app.setup_app())
+
+    def context(self):
+        return dc_context.get_admin_context()
+
+    def reset_database(self):
+        """Empty every table but keep (and restore) the Default subcloud group."""
+        engine = db_api.get_engine()
+        with engine.begin() as conn:
+            for table in reversed(models.Base.metadata.sorted_tables):
+                if table.name == 'subcloud_group':
+                    conn.execute(table.delete().where(table.c.id != states.DEFAULT_GROUP_ID))
+                else:
+                    conn.execute(table.delete())
+            conn.execute(models.SubcloudGroup.__table__.update()
+                         .where(models.SubcloudGroup.id == states.DEFAULT_GROUP_ID)
+                         .values(name=states.DEFAULT_GROUP_NAME,
+                                 description=states.DEFAULT_GROUP_DESCRIPTION,
+                                 update_apply_type=states.APPLY_PARALLEL,
+                                 max_parallel_subclouds=states.DEFAULT_GROUP_MAX_PARALLEL))
