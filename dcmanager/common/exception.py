@@ -66,6 +66,20 @@ class ServiceUnavailable(DCManagerException):
     code = http.HTTPStatus.SERVICE_UNAVAILABLE
 
 
+class IdentityError(DCManagerException):
+    msg_fmt = 'Could not authenticate to %(target)s: %(reason)s'
+    code = http.HTTPStatus.BAD_GATEWAY
+
+
+class SubcloudUnreachable(DCManagerException):
+    msg_fmt = 'Subcloud at %(target)s did not answer: %(reason)s'
+    code = http.HTTPStatus.BAD_GATEWAY
+
+
+class Overloaded(ServiceUnavailable):
+    msg_fmt = 'The %(queue)s work queue is full (%(limit)s jobs); try again later'
+
+
 # Subcloud groups
 
 class SubcloudGroupNotFound(NotFound):

@@ -6,7 +6,7 @@ groups only from it). Importing this package registers every dcmanager option on
 
 from oslo_config import cfg
 
-from dcmanager.conf import api, audit, database, default, manager
+from dcmanager.conf import api, audit, database, default, identity, manager
 
 CONF = cfg.CONF
 
@@ -15,3 +15,4 @@ api.register_opts(CONF)
 database.register_opts(CONF)
 manager.register_opts(CONF)
 audit.register_opts(CONF)
+identity.register_opts(CONF)

@@ -23,6 +23,10 @@ opts = [
                     'loopback address.'),
     cfg.StrOpt('state_path', default=_default_state_path(), sample_default='~/.local/share/dcmanager',
                help='Directory where a site keeps its local state (the embedded SQLite database).'),
+    cfg.StrOpt('secret_key_file', default='$state_path/secret.key',
+               sample_default='$state_path/secret.key',
+               help='The site key: encrypts secrets at rest (passwords, cached tokens). Created '
+                    '(mode 0600) on first use if missing. Every host of a site needs the same file.'),
     cfg.StrOpt('host', default=socket.gethostname(), sample_default='<hostname>',
                help='Name of this host, used as the RPC server name.'),
 ]

@@ -1,10 +1,14 @@
-"""Feeds oslo-config-generator (entry point ``oslo.config.opts``)."""
+"""Feeds oslo-config-generator (entry points oslo.config.opts and oslo.config.opts.defaults)."""
 
 import collections
 
-from dcmanager.conf import api, audit, database, default, manager
+from oslo_config import cfg
+from oslo_db import options as db_options
+from oslo_messaging import transport as messaging_transport
 
-_MODULES = (default, api, database, manager, audit)
+from dcmanager.conf import api, audit, database, default, identity, manager
+
+_MODULES = (default, api, database, manager, audit, identity)
 
 
 def list_opts():
@@ -17,7 +21,14 @@ def list_opts():
 
 
 def set_defaults():
-    """Apply dcmanager's defaults for library options (oslo.db, oslo.messaging) before generating."""
-    from dcmanager import conf
+    """Show dcmanager's defaults for library options (oslo.db, oslo.messaging) in the sample.
 
-    conf.CONF  # noqa: B018 - importing registers and sets the defaults
+    At run time ``dcmanager.conf`` sets them with ``CONF.set_default``, which the generator never
+    sees: it prints the library's own option objects. So change those objects' defaults, the way
+    ``oslo_messaging.set_transport_defaults`` does for ``control_exchange`` (oslo.messaging has no
+    public hook for ``transport_url``; its ``list_opts`` copies ``transport._transport_opts``).
+    Only the generator calls this.
+    """
+    cfg.set_defaults(db_options.database_opts, connection=database._DEFAULT_CONNECTION)
+    cfg.set_defaults(messaging_transport._transport_opts,
+                     transport_url=default.DEFAULT_TRANSPORT_URL)

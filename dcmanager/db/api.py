@@ -89,3 +89,38 @@ def subcloud_create(context, values):
 def subcloud_destroy(context, subcloud_id):
     """Delete a subcloud and (by cascade) its status rows; SubcloudNotFound if absent."""
     return _impl.subcloud_destroy(context, subcloud_id)
+
+
+# Token cache (identity layer, database backend). Times are naive UTC.
+
+def token_cache_get(context, key_hash):
+    """The row holding a token for ``key_hash``, or None (no row, or no token in it)."""
+    return _impl.token_cache_get(context, key_hash)
+
+
+def token_cache_put(context, key_hash, ciphertext, token_digest, expires_at):
+    """Store an (encrypted) token for ``key_hash``, replacing any other."""
+    return _impl.token_cache_put(context, key_hash, ciphertext, token_digest, expires_at)
+
+
+def token_cache_delete(context, key_hash, token_digest):
+    """Drop the token of ``key_hash`` only if it is still the one with ``token_digest``."""
+    return _impl.token_cache_delete(context, key_hash, token_digest)
+
+
+def token_cache_acquire_lease(context, key_hash, now, until):
+    """Compare-and-set the renewal lease of ``key_hash`` (free or lapsed -> ours until ``until``).
+
+    True when granted, False when another process holds it.
+    """
+    return _impl.token_cache_acquire_lease(context, key_hash, now, until)
+
+
+def token_cache_release_lease(context, key_hash):
+    """Free the renewal lease of ``key_hash``."""
+    return _impl.token_cache_release_lease(context, key_hash)
+
+
+def token_cache_purge(context, now):
+    """Delete expired tokens whose lease is free; returns how many rows went."""
+    return _impl.token_cache_purge(context, now)

@@ -133,6 +133,15 @@ def subcloud_group_ensure_default(context):
             description=states.DEFAULT_GROUP_DESCRIPTION,
             update_apply_type=states.APPLY_PARALLEL,
             max_parallel_subclouds=states.DEFAULT_GROUP_MAX_PARALLEL))
+        context.session.flush()
+        if context.session.get_bind().dialect.name == 'postgresql':
+            # An explicit id does not advance PostgreSQL's sequence: without this the next group
+            # would be given id 1 too (a primary-key clash reported as "name taken"). Never moves
+            # the sequence back, so ids of deleted groups are not handed out again.
+            context.session.execute(sa.text(
+                "SELECT setval(seq, GREATEST((SELECT max(id) FROM subcloud_group),"
+                " COALESCE(pg_sequence_last_value(seq::regclass), 1)))"
+                " FROM (SELECT pg_get_serial_sequence('subcloud_group', 'id') AS seq) AS s"))
 
 
 # ---------------------------------------------------------------- subclouds
@@ -186,3 +195,69 @@ def subcloud_destroy(context, subcloud_id):
     deleted = _subcloud_query(context).filter_by(id=subcloud_id).delete(synchronize_session=False)
     if not deleted:
         raise exception.SubcloudNotFound()
+
+
+# ---------------------------------------------------------------- token cache
+
+def _token_query(context, key_hash):
+    return context.session.query(models.TokenCache).filter_by(key_hash=key_hash)
+
+
+@main_context_manager.reader
+def token_cache_get(context, key_hash):
+    row = _token_query(context, key_hash).first()
+    if row is None or row.token_ciphertext is None:
+        return None
+    return row
+
+
+@main_context_manager.writer
+def token_cache_put(context, key_hash, ciphertext, token_digest, expires_at):
+    values = {'token_ciphertext': ciphertext, 'token_digest': token_digest,
+              'expires_at': expires_at}
+    if _token_query(context, key_hash).update(values, synchronize_session=False):
+        return
+    try:
+        with context.session.begin_nested():
+            context.session.add(models.TokenCache(key_hash=key_hash, **values))
+    except db_exc.DBDuplicateEntry:
+        _token_query(context, key_hash).update(values, synchronize_session=False)
+
+
+@main_context_manager.writer
+def token_cache_delete(context, key_hash, token_digest):
+    return _token_query(context, key_hash).filter_by(token_digest=token_digest).update(
+        {'token_ciphertext': None, 'token_digest': None, 'expires_at': None},
+        synchronize_session=False)
+
+
+@main_context_manager.writer
+def token_cache_acquire_lease(context, key_hash, now, until):
+    row = models.TokenCache
+    granted = _token_query(context, key_hash).filter(
+        sa.or_(row.lease_until.is_(None), row.lease_until < now)).update(
+        {'lease_until': until}, synchronize_session=False)
+    if granted:
+        return True
+    if _token_query(context, key_hash).first() is not None:
+        return False
+    try:
+        with context.session.begin_nested():
+            context.session.add(models.TokenCache(key_hash=key_hash, lease_until=until))
+    except db_exc.DBDuplicateEntry:
+        return False
+    return True
+
+
+@main_context_manager.writer
+def token_cache_release_lease(context, key_hash):
+    _token_query(context, key_hash).update({'lease_until': None}, synchronize_session=False)
+
+
+@main_context_manager.writer
+def token_cache_purge(context, now):
+    row = models.TokenCache
+    return context.session.query(row).filter(
+        sa.or_(row.expires_at.is_(None), row.expires_at < now),
+        sa.or_(row.lease_until.is_(None), row.lease_until < now),
+    ).delete(synchronize_session=False)

@@ -160,3 +160,18 @@ class SubcloudAlarmSummary(Base):
     minor_alarms = sa.Column(sa.Integer, nullable=False, default=-1)
     warnings = sa.Column(sa.Integer, nullable=False, default=-1)
     cloud_status = sa.Column(sa.String(64), nullable=False, default=states.CLOUD_STATUS_DISABLED)
+
+
+class TokenCache(Base):
+    """Tokens for subclouds and peer sites shared by every process of the site (encrypted)."""
+
+    __tablename__ = 'token_cache'
+
+    # sha256 of (auth URL, user, user domain, project, project domain): no identity in clear.
+    key_hash = sa.Column(sa.String(64), primary_key=True)
+    token_ciphertext = sa.Column(sa.Text)
+    # sha256 of the token id, for compare-and-delete without decrypting.
+    token_digest = sa.Column(sa.String(64))
+    expires_at = sa.Column(sa.DateTime, index=True)
+    # While set and in the future, one process is renewing this token; the others wait for it.
+    lease_until = sa.Column(sa.DateTime)

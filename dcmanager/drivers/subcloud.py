@@ -1,0 +1,40 @@
+"""Client of one subcloud: its audit agent (and later its rehome entry point), through the identity
+layer.
+
+A real StarlingX subcloud and ``dcmanager-subcloud-sim`` answer the same paths: the identity API at
+``<identity_url>`` (Keystone v3) and the audit agent at ``PATCH <agent_url>/v1/dcaudit``.
+"""
+
+from keystoneauth1 import exceptions as ks_exc
+
+from dcmanager.common import exception
+
+
+class SubcloudClient:
+    """Calls to one subcloud with a session from ``pool`` (``identity.SessionPool``)."""
+
+    def __init__(self, pool, identity_url, agent_url, username, password, project_name='admin',
+                 user_domain_name='Default', project_domain_name='Default'):
+        self.identity_url = identity_url
+        self.agent_url = agent_url.rstrip('/')
+        self.session = pool.get(identity_url, username, password, project_name, user_domain_name,
+                                project_domain_name)
+
+    def audit(self, audits=('base_audit', 'alarm_audit')):
+        """PATCH /v1/dcaudit: the subcloud's availability and alarm counts.
+
+        A 401 is retried once with a renewed token (keystoneauth and the token cache); any other
+        failure raises ``SubcloudUnreachable``.
+        """
+        try:
+            resp = self.session.request(self.agent_url + '/v1/dcaudit', 'PATCH',
+                                        json={name: '' for name in audits}, raise_exc=True)
+        except exception.IdentityError:
+            raise
+        except ks_exc.http.HttpError as e:
+            raise exception.SubcloudUnreachable(target=self.agent_url,
+                                                reason='HTTP %s' % e.http_status) from None
+        except ks_exc.ClientException as e:
+            raise exception.SubcloudUnreachable(target=self.agent_url,
+                                                reason=e.__class__.__name__) from None
+        return resp.json()

@@ -1,0 +1,58 @@
+"""The database records behind the shared token cache (``[token_cache] backend = database``).
+
+Tokens are encrypted with the site key before they reach the database and looked up by a hash of
+the identity they belong to; this is the ``records`` interface of
+``dcmanager.drivers.identity.SharedTokenStore``.
+"""
+
+import datetime
+
+from dcmanager.common import context as dc_context
+from dcmanager.common import crypto
+from dcmanager.db import api as db_api
+
+
+def _naive_utc(value):
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class DatabaseTokenRecords:
+    """Encrypted token records in the ``token_cache`` table, with a renewal lease per key."""
+
+    def __init__(self):
+        self._ctx = dc_context.get_admin_context()
+
+    def get(self, digest):
+        """The decrypted token record of ``digest``, or None."""
+        row = db_api.token_cache_get(self._ctx, digest)
+        if row is None or (row.expires_at is not None and row.expires_at <= _now()):
+            return None
+        return crypto.decrypt(row.token_ciphertext)
+
+    def put(self, digest, text, token_digest, expires_at):
+        """Store ``text`` encrypted under ``digest``."""
+        db_api.token_cache_put(self._ctx, digest, crypto.encrypt(text), token_digest,
+                               _naive_utc(expires_at))
+
+    def delete(self, digest, token_digest):
+        """Drop the record only if it still holds the token with ``token_digest``."""
+        db_api.token_cache_delete(self._ctx, digest, token_digest)
+
+    def acquire_lease(self, digest, seconds):
+        """Become the one process renewing ``digest`` for ``seconds``; True if granted."""
+        now = _now()
+        return db_api.token_cache_acquire_lease(self._ctx, digest, now,
+                                                now + datetime.timedelta(seconds=seconds))
+
+    def release_lease(self, digest):
+        db_api.token_cache_release_lease(self._ctx, digest)
+
+    def purge_expired(self):
+        """Delete expired records; returns how many."""
+        return db_api.token_cache_purge(self._ctx, _now())

@@ -1,0 +1,105 @@
+"""The database backend of the token cache on the test site's real database."""
+
+import concurrent.futures
+import datetime
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from dcmanager.db import api as db_api
+from dcmanager.drivers import identity
+from dcmanager.objects import token_store
+
+KEY = identity.CacheKey('http://127.0.1.9:5001/v3', 'admin', 'Default', 'admin', 'Default')
+
+
+@pytest.fixture
+def store(site):
+    yield identity.SharedTokenStore(token_store.DatabaseTokenRecords())
+    site.reset_database()
+
+
+def _token(n, lifetime=3600.0):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return identity.CachedToken(token_id='secret-token-%d' % n, body={'token': {'n': n}},
+                                expires_at=now + datetime.timedelta(seconds=lifetime),
+                                issued_at=now)
+
+
+def _rows():
+    with db_api.get_engine().connect() as conn:
+        return conn.execute(sa.text('SELECT * FROM token_cache')).mappings().all()
+
+
+def test_put_get_across_store_instances(store):
+    store.put(KEY.digest, _token(1))
+    other_process = identity.SharedTokenStore(token_store.DatabaseTokenRecords())
+    token = other_process.get(KEY.digest)
+    assert token.token_id == 'secret-token-1' and token.body == {'token': {'n': 1}}
+
+
+def test_token_is_encrypted_at_rest_and_keyed_by_hash(store):
+    store.put(KEY.digest, _token(1))
+    rows = _rows()
+    assert len(rows) == 1
+    row = dict(rows[0])
+    assert row['key_hash'] == KEY.digest
+    dump = repr(row)
+    assert 'secret-token-1' not in dump
+    assert 'admin' not in dump and '127.0.1.9' not in dump
+
+
+def test_delete_compares_the_token(store):
+    store.put(KEY.digest, _token(2))
+    other = identity.SharedTokenStore(token_store.DatabaseTokenRecords())
+    other.delete(KEY.digest, 'secret-token-1')  # a late 401 for an older token
+    assert other.get(KEY.digest, fresh=True).token_id == 'secret-token-2'
+    other.delete(KEY.digest, 'secret-token-2')
+    assert other.get(KEY.digest, fresh=True) is None
+    # the first store still has its local copy until it sees a 401 or asks fresh
+    assert store.get(KEY.digest, fresh=True) is None
+
+
+def test_lease_is_exclusive_until_released_or_lapsed(store):
+    records = token_store.DatabaseTokenRecords()
+    assert records.acquire_lease(KEY.digest, 30)
+    assert not records.acquire_lease(KEY.digest, 30)
+    records.release_lease(KEY.digest)
+    assert records.acquire_lease(KEY.digest, 0.01)
+    time.sleep(0.05)
+    assert records.acquire_lease(KEY.digest, 30)  # the earlier lease lapsed
+
+
+def test_lease_race_has_one_winner(store):
+    records = token_store.DatabaseTokenRecords()
+    digest = identity.CacheKey('http://127.0.1.10:5001/v3', 'a', 'b', 'c', 'd').digest
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        grants = list(pool.map(lambda _: records.acquire_lease(digest, 30), range(8)))
+    assert grants.count(True) == 1
+
+
+def test_expired_tokens_are_not_served_and_are_purged(store):
+    store.put(KEY.digest, _token(1, lifetime=-10))
+    assert store.get(KEY.digest, fresh=True) is None
+    other = identity.CacheKey('http://127.0.1.11:5001/v3', 'a', 'b', 'c', 'd')
+    store.put(other.digest, _token(2))
+    assert store.purge_expired() == 1
+    assert [r['key_hash'] for r in _rows()] == [other.digest]
+
+
+def test_token_cache_over_database_store(store):
+    cache = identity.TokenCache(store, early_renewal_seconds=0, jitter_seconds=0,
+                                renewal_timeout=5)
+    calls = []
+
+    def fetch():
+        calls.append(1)
+        return _token(len(calls))
+
+    assert cache.get(KEY, fetch).token_id == 'secret-token-1'
+    second_process = identity.TokenCache(
+        identity.SharedTokenStore(token_store.DatabaseTokenRecords()),
+        early_renewal_seconds=0, jitter_seconds=0, renewal_timeout=5)
+    assert second_process.get(KEY, fetch).token_id == 'secret-token-1'
+    assert len(calls) == 1
