@@ -27,8 +27,11 @@ class SubcloudClient:
         failure raises ``SubcloudUnreachable``.
         """
         try:
+            # The audit only reads, so a connection the server closed under us (an idle
+            # keep-alive one) is safely tried once more.
             resp = self.session.request(self.agent_url + '/v1/dcaudit', 'PATCH',
-                                        json={name: '' for name in audits}, raise_exc=True)
+                                        json={name: '' for name in audits}, raise_exc=True,
+                                        connect_retries=1, connect_retry_delay=0.05)
         except exception.IdentityError:
             raise
         except ks_exc.http.HttpError as e:
