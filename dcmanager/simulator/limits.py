@@ -1,0 +1,35 @@
+"""The open-file budget: two listening sockets per subcloud, plus connections.
+
+The simulator raises its own RLIMIT_NOFILE soft limit to the hard limit at start, and refuses to
+start (with a message saying what to do) when even the hard limit cannot hold the listeners and a
+reasonable number of connections, rather than failing half-way with EMFILE.
+"""
+
+import resource
+
+SOCKETS_PER_SUBCLOUD = 2
+RESERVE = 1024  # connections, the control port, the state file, the interpreter's own files
+
+
+class LimitError(Exception):
+    """The hard open-file limit is too low for the requested fleet."""
+
+
+def needed(count):
+    return SOCKETS_PER_SUBCLOUD * count + RESERVE
+
+
+def raise_nofile(count):
+    """Raise the soft RLIMIT_NOFILE to the hard limit; return the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = needed(count)
+    if hard != resource.RLIM_INFINITY and hard < want:
+        raise LimitError(
+            'the hard open-file limit (RLIMIT_NOFILE) is %d but %d subclouds need at least %d '
+            '(%d listening sockets each plus %d for connections); raise it (ulimit -Hn, '
+            'LimitNOFILE= in a systemd unit, nofile in limits.conf) or simulate fewer subclouds'
+            % (hard, count, want, SOCKETS_PER_SUBCLOUD, RESERVE))
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 4 * want)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return max(target, soft)
