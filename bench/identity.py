@@ -30,8 +30,7 @@ def worker(conf_path, cycles, threads, urls):
     from dcmanager.conf import CONF
 
     CONF(['--config-file', conf_path], project='dcmanager', default_config_files=[])
-    from dcmanager.drivers import identity
-    from dcmanager.drivers import subcloud
+    from dcmanager.drivers import identity, subcloud
     from dcmanager.objects import token_store
 
     pool = identity.SessionPool(identity.make_token_cache(token_store.DatabaseTokenRecords))
@@ -148,8 +147,7 @@ def main():
         figures['unauthorized_after_rotation'] = counters['unauthorized']
 
         # Time from the first 401 to the first success, in this process (one subcloud).
-        from dcmanager.drivers import identity
-        from dcmanager.drivers import subcloud
+        from dcmanager.drivers import identity, subcloud
         CONF.set_override('backend', 'memory', group='token_cache')
         pool = identity.SessionPool(identity.make_token_cache())
         address = sim.addresses[0]

@@ -1,7 +1,7 @@
 """dcmanager: a distributed-cloud manager.
 
-dcmanager never uses eventlet. oslo.messaging imports oslo.service, whose default backend is eventlet, so
-the threading backend is chosen here, before anything else of the project is imported.
+dcmanager never uses eventlet. oslo.messaging imports oslo.service, whose default backend is
+eventlet, so the threading backend is chosen here, before anything else of the project is imported.
 """
 
 import warnings

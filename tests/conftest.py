@@ -1,4 +1,4 @@
-"""The test site: dcmanager's configuration, a real database and a running manager, once per session.
+"""The test site, once per session: dcmanager's configuration, a real database, a running manager.
 
 ``--backend embedded`` (default): SQLite in a temporary directory and the in-process RPC transport.
 ``--backend production``: PostgreSQL and RabbitMQ, started on loopback by ``tests/services.py``

@@ -3,11 +3,10 @@
 import webtest
 
 from dcmanager.api import app as api_app
-from dcmanager.api.controllers import base as controllers_base
 from dcmanager.api import policy
+from dcmanager.api.controllers import base as controllers_base
 from dcmanager.common import context as dc_context
-from dcmanager.common import rpc
-from dcmanager.common import states
+from dcmanager.common import rpc, states
 from dcmanager.conf import CONF
 from dcmanager.db import api as db_api
 from dcmanager.db import migration

@@ -1,9 +1,9 @@
 """The one place where exceptions become HTTP responses.
 
-The body follows what the real dcmanager CLI can print (spec/client-contract.md section 3): webob's
-HTML error page for ``Accept: */*`` or HTML (the CLI prints its second line and the detail), JSON for
-``Accept: application/json``, plain text otherwise. The message is the exception's own text and never
-contains a token or password.
+The body follows what the real dcmanager CLI can print (spec/client-contract.md section 3):
+webob's HTML error page for ``Accept: */*`` or HTML (the CLI prints its second line and the
+detail), JSON for ``Accept: application/json``, plain text otherwise. The message is the
+exception's own text and never contains a token or password.
 """
 
 from oslo_log import log as logging
@@ -42,5 +42,6 @@ def to_response(exc, request_id=None):
         return http_error(code, exc.message, name)
     if isinstance(exc, webob.exc.HTTPException):
         return exc
-    LOG.exception('Unexpected error in request %s', request_id)
+    # exc_info=exc: the traceback is logged even when not called from inside the except block.
+    LOG.exception('Unexpected error in request %s', request_id, exc_info=exc)
     return http_error(500, _INTERNAL_MESSAGE, 'InternalError')

@@ -2,9 +2,9 @@
 
 from oslo_policy import policy
 
+from dcmanager import policies
 from dcmanager.common import exception
 from dcmanager.conf import CONF
-from dcmanager import policies
 
 _ENFORCER = None
 

@@ -10,7 +10,6 @@ import waitress.server
 
 from dcmanager.common import exception
 from dcmanager.conf import CONF
-from dcmanager.db import api as db_api
 
 LOG = logging.getLogger(__name__)
 
@@ -46,26 +45,55 @@ def make_server(app, sock, threads):
                                          clear_untrusted_proxy_headers=True, ident='dcmanager')
 
 
-def _run_worker(app_factory, sock, threads):
-    db_api.dispose_engine()  # connections must not be shared with the parent
-    server = make_server(app_factory(), sock, threads)
-    signal.signal(signal.SIGTERM, lambda *_: server.close())
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def serve(server):
+    """Run a waitress ``server`` until SIGTERM or SIGINT; then finish the requests in progress.
+
+    Closing the server from the signal handler would pull the sockets from under the request
+    threads still answering; waitress's own way out is an interrupt of its loop, after which it
+    waits (at most 5 s) for those threads.
+    """
+    def stop(*_):
+        for signum in _STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)  # one stop is enough
+        raise KeyboardInterrupt
+
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked by serve_workers
     try:
         server.run()
-    except (KeyboardInterrupt, OSError):
+    except KeyboardInterrupt:  # the signal came outside waitress's loop
         pass
-    os._exit(0)
+    finally:
+        server.task_dispatcher.shutdown()
+        server.close()
 
 
-def serve_workers(app_factory, sock, workers, threads):
-    """Fork ``workers`` processes that share ``sock``; stop them all on SIGTERM or SIGINT."""
+def _run_worker(app_factory, sock, threads, after_fork):
+    """The life of a forked worker: it never returns into the parent's code."""
+    code = 0
+    try:
+        if after_fork is not None:
+            after_fork()
+        serve(make_server(app_factory(), sock, threads))
+    except Exception:
+        LOG.exception('API worker %s failed', os.getpid())
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def serve_workers(app_factory, sock, workers, threads, after_fork=None):
+    """Fork ``workers`` processes that share ``sock``; stop them all on SIGTERM or SIGINT.
+
+    In each worker, ``after_fork()`` runs first (the caller drops what must not be shared with the
+    parent, such as pooled database connections), then ``app_factory()`` builds the application.
+    Returns 0 once every worker has ended cleanly, 1 if one of them failed.
+    """
     children = []
-    for _ in range(workers):
-        pid = os.fork()
-        if pid == 0:
-            _run_worker(app_factory, sock, threads)
-        children.append(pid)
-    LOG.info('API workers %s listening on %s:%s', children, *sock.getsockname()[:2])
 
     def stop(*_):
         for pid in children:
@@ -74,14 +102,28 @@ def serve_workers(app_factory, sock, workers, threads):
             except ProcessLookupError:
                 pass
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    # A stop signal that arrives while forking waits until the parent can pass it on and each
+    # worker has its own handler.
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        for _ in range(workers):
+            pid = os.fork()
+            if pid == 0:
+                _run_worker(app_factory, sock, threads, after_fork)
+            children.append(pid)
+        for signum in _STOP_SIGNALS:
+            signal.signal(signum, stop)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    LOG.info('API workers %s listening on %s:%s', children, *sock.getsockname()[:2])
+    failed = False
     for pid in children:
-        while True:
-            try:
-                os.waitpid(pid, 0)
-                break
-            except ChildProcessError:
-                break
-            except InterruptedError:
-                continue
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            continue
+        if os.waitstatus_to_exitcode(status) != 0:
+            LOG.error('API worker %s ended with status %s', pid,
+                      os.waitstatus_to_exitcode(status))
+            failed = True
+    return 1 if failed else 0

@@ -1,17 +1,15 @@
 """dcmanager-all: a whole site in one process (API + manager + audit).
 
 The embedded default: SQLite under ``[DEFAULT] state_path``, in-process RPC, the API on
-http://127.0.0.1:8119 and, unless the configuration says otherwise, ``auth_strategy = noauth`` (which
-only ever listens on loopback). The schema is created or upgraded at start.
+http://127.0.0.1:8119 and, unless the configuration says otherwise, ``auth_strategy = noauth``
+(which only ever listens on loopback). The schema is created or upgraded at start.
 """
 
-import signal
 import sys
 
 from oslo_log import log as logging
 
-from dcmanager.api import app
-from dcmanager.api import server
+from dcmanager.api import app, server
 from dcmanager.audit import service as audit_service
 from dcmanager.cmd import common
 from dcmanager.common import rpc
@@ -25,7 +23,8 @@ LOG = logging.getLogger(__name__)
 def main():
     CONF.set_default('auth_strategy', 'noauth')
     common.prepare()
-    server.check_bind()
+    with common.startup_checks():
+        server.check_bind()
     if CONF.database.auto_upgrade:
         migration.upgrade()
     sock = server.bind_socket(CONF.api.bind_host, CONF.api.bind_port)
@@ -33,15 +32,12 @@ def main():
     audit = audit_service.AuditService()
     manager.start()
     audit.start()
-    wsgi = server.make_server(app.setup_app(), sock, CONF.api.threads)
-    signal.signal(signal.SIGTERM, lambda *_: wsgi.close())
-    LOG.info('Site running: API on http://%s:%s (auth_strategy=%s, database %s)',
-             CONF.api.bind_host, CONF.api.bind_port, CONF.auth_strategy,
-             CONF.database.connection.split(':', 1)[0])
     try:
-        wsgi.run()
-    except (KeyboardInterrupt, OSError):
-        pass
+        wsgi = server.make_server(app.setup_app(), sock, CONF.api.threads)
+        LOG.info('Site running: API on http://%s:%s (auth_strategy=%s, database %s)',
+                 CONF.api.bind_host, CONF.api.bind_port, CONF.auth_strategy,
+                 CONF.database.connection.split(':', 1)[0])
+        server.serve(wsgi)
     finally:
         audit.stop()
         manager.stop()

@@ -1,13 +1,15 @@
 """What every dcmanager command does first: read the configuration, set up logging."""
 
+import contextlib
 import os
 import resource
 import sys
 
 from oslo_log import log as logging
 
-from dcmanager.conf import CONF
 from dcmanager import version
+from dcmanager.common import exception
+from dcmanager.conf import CONF
 
 
 def prepare(argv=None, default_config_files=None):
@@ -18,6 +20,19 @@ def prepare(argv=None, default_config_files=None):
          default_config_files=default_config_files if default_config_files is not None else [])
     logging.setup(CONF, 'dcmanager')
     os.makedirs(CONF.state_path, exist_ok=True)
+
+
+@contextlib.contextmanager
+def startup_checks():
+    """End the command with the reason on stderr and status 1 when the configuration is refused.
+
+    For errors the operator must fix (e.g. noauth on a public address): found before anything
+    listens, reported in one line instead of a traceback.
+    """
+    try:
+        yield
+    except exception.DCManagerException as e:
+        sys.exit('%s: %s' % (os.path.basename(sys.argv[0]), e))
 
 
 def raise_nofile_limit(wanted):

@@ -3,6 +3,7 @@
 import sys
 
 from oslo_config import cfg
+from oslo_log import log as logging
 
 from dcmanager.cmd import common
 from dcmanager.conf import CONF
@@ -32,6 +33,10 @@ command_opt = cfg.SubCommandOpt('command', title='Commands', handler=add_command
 
 def main():
     CONF.register_cli_opt(command_opt)
+    # stdout is the command's answer (db_version prints the revision for scripts); the log, unless
+    # configured otherwise, goes to stderr.
+    logging.register_options(CONF)
+    CONF.set_default('use_stderr', True)
     common.prepare()
     CONF.command.func()
     return 0

@@ -18,6 +18,15 @@ class RequestContext(context.RequestContext):
         values['project_name'] = self.project_name
         return values
 
+    def to_dict(self):
+        values = super().to_dict()
+        # oslo.context leaves the names out of to_dict (from_dict reads them): without them the
+        # manager would lose the project name the policy rules and the logs rely on.
+        values.update(user_name=self.user_name, project_name=self.project_name,
+                      domain_name=self.domain_name, user_domain_name=self.user_domain_name,
+                      project_domain_name=self.project_domain_name)
+        return values
+
     @classmethod
     def from_dict(cls, values, **kwargs):
         kwargs.setdefault('auth_token', values.get('auth_token'))

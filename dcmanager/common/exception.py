@@ -1,9 +1,10 @@
 """The one exception hierarchy of dcmanager.
 
-Every error a caller can act on is a ``DCManagerException`` with an HTTP ``code`` and a message format.
-The API turns it into the HTTP status and error body in one place (``dcmanager.api.errors``); the
-manager raises the same classes, and oslo.messaging rebuilds them on the API side (this module is in
-``allowed_remote_exmods``), so a rule checked inside an RPC call reaches the client with its real status.
+Every error a caller can act on is a ``DCManagerException`` with an HTTP ``code`` and a message
+format. The API turns it into the HTTP status and error body in one place
+(``dcmanager.api.errors``); the manager raises the same classes, and oslo.messaging rebuilds them on
+the API side (this module is in ``allowed_remote_exmods``), so a rule checked inside an RPC call
+reaches the client with its real status.
 """
 
 import http

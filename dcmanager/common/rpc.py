@@ -1,7 +1,8 @@
 """oslo.messaging plumbing: transport, serializer, clients and servers.
 
-``[DEFAULT] transport_url`` picks the transport: ``kombu+memory:////`` (the default) is in-process, for
-the single-process site and the tests; ``rabbit://...`` is RabbitMQ, for several processes and hosts.
+``[DEFAULT] transport_url`` picks the transport: ``kombu+memory:////`` (the default) is
+in-process, for the single-process site and the tests; ``rabbit://...`` is RabbitMQ, for several
+processes and hosts.
 Work runs on the threading executor; nothing here uses eventlet.
 """
 
@@ -42,7 +43,7 @@ def cleanup():
 
 
 class RequestContextSerializer(messaging.Serializer):
-    """Sends the request context as a dict and entities through ``base`` (the objects' serializer)."""
+    """Sends the request context as a dict, and entities through ``base`` (objects)."""
 
     def __init__(self, base):
         self._base = base

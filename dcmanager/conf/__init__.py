@@ -1,7 +1,7 @@
 """dcmanager configuration: one module per option group.
 
-``CONF`` is oslo.config's global object (the OpenStack convention; oslo.messaging reads some of its own
-groups only from it). Importing this package registers every dcmanager option on it.
+``CONF`` is oslo.config's global object (the OpenStack convention; oslo.messaging reads some of its
+own groups only from it). Importing this package registers every dcmanager option on it.
 """
 
 from oslo_config import cfg

@@ -7,26 +7,30 @@ from oslo_config import cfg
 import oslo_messaging
 from oslo_messaging import opts as messaging_opts
 
-AUTH_STRATEGIES = ('keystone', 'noauth')
+AUTH_STRATEGIES = (
+    ('keystone', 'validate X-Auth-Token with keystonemiddleware (configure [keystone_authtoken])'),
+    ('noauth', 'trust every request as the admin user; only on a loopback [api] bind_host; '
+               'the default of dcmanager-all'),
+)
 
 
 def _default_state_path():
-    base = os.environ.get('XDG_DATA_HOME') or os.path.join(os.path.expanduser('~'), '.local', 'share')
+    base = os.environ.get('XDG_DATA_HOME') or os.path.join(os.path.expanduser('~'), '.local',
+                                                           'share')
     return os.path.join(base, 'dcmanager')
 
 
 opts = [
     cfg.StrOpt('auth_strategy', default='keystone', choices=AUTH_STRATEGIES,
-               help='How API requests are authenticated. "keystone" validates X-Auth-Token with '
-                    'keystonemiddleware (configure [keystone_authtoken]); "noauth" trusts every '
-                    'request as the admin user and is refused unless [api] bind_host is a '
-                    'loopback address.'),
-    cfg.StrOpt('state_path', default=_default_state_path(), sample_default='~/.local/share/dcmanager',
+               help='How API requests are authenticated.'),
+    cfg.StrOpt('state_path', default=_default_state_path(),
+               sample_default='~/.local/share/dcmanager',
                help='Directory where a site keeps its local state (the embedded SQLite database).'),
     cfg.StrOpt('secret_key_file', default='$state_path/secret.key',
                sample_default='$state_path/secret.key',
                help='The site key: encrypts secrets at rest (passwords, cached tokens). Created '
-                    '(mode 0600) on first use if missing. Every host of a site needs the same file.'),
+                    '(mode 0600) on first use if missing. Every host of a site needs the same '
+                    'file.'),
     cfg.StrOpt('host', default=socket.gethostname(), sample_default='<hostname>',
                help='Name of this host, used as the RPC server name.'),
 ]

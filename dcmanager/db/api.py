@@ -2,8 +2,8 @@
 
 Every function takes the request context first and runs in one transaction. Functions that read one
 row raise the resource's ``NotFound`` exception; writers translate constraint violations into the
-project's exceptions (``...NameTaken`` -> 409, reference errors -> 400), so callers never see a driver
-error. The implementation is ``dcmanager.db.sqlalchemy.api``.
+project's exceptions (``...NameTaken`` -> 409, reference errors -> 400), so callers never see a
+driver error. The implementation is ``dcmanager.db.sqlalchemy.api``.
 """
 
 from dcmanager.db.sqlalchemy import api as _impl

@@ -2,21 +2,22 @@
 
 Every call from a site to a subcloud or to the peer site authenticates through here:
 
-* Tokens are cached under ``CacheKey`` (auth URL, user, user domain, project, project domain) — never
-  under the URL alone, so two identities on one Keystone never share a token.
-* A cached token is used until it enters its early-renewal window: a jittered number of seconds before
-  expiry (``[token_cache] early_renewal_seconds`` + up to ``early_renewal_jitter_seconds``, at most a
-  quarter of the token's lifetime), so a fleet's tokens do not all renew in the same second.
+* Tokens are cached under ``CacheKey`` (auth URL, user, user domain, project, project domain) —
+  never under the URL alone, so two identities on one Keystone never share a token.
+* A cached token is used until it enters its early-renewal window: a jittered number of seconds
+  before expiry (``[token_cache] early_renewal_seconds`` + up to ``early_renewal_jitter_seconds``,
+  at most a quarter of the token's lifetime), so a fleet's tokens do not all renew in the same
+  second.
 * On HTTP 401 keystoneauth calls ``invalidate()``: the token that failed is dropped from the cache
-  (compare-and-delete, so a token another caller already renewed survives) and the request is retried
-  once with a fresh one.
+  (compare-and-delete, so a token another caller already renewed survives) and the request is
+  retried once with a fresh one.
 * Renewal is single-flight per key: concurrent callers that need the same token wait for the one
-  request in flight. A renewal that hangs past ``[token_cache] renewal_timeout`` is abandoned and the
-  next caller starts a new one; nothing can stay stuck. A failed renewal raises ``IdentityError``
-  for every caller waiting on it.
+  request in flight. A renewal that hangs past ``[token_cache] renewal_timeout`` is abandoned and
+  the next caller starts a new one; nothing can stay stuck. A failed renewal raises
+  ``IdentityError`` for every caller waiting on it.
 * The store behind the cache is pluggable (``TokenStore``): ``MemoryTokenStore`` per process, or the
-  database store (``dcmanager.objects.token_store``) shared by every process of the site, which adds a
-  lease so that the whole site makes one token request per key at a time.
+  database store (``dcmanager.objects.token_store``) shared by every process of the site, which
+  adds a lease so that the whole site makes one token request per key at a time.
 """
 
 import dataclasses
@@ -29,8 +30,8 @@ import time
 
 from keystoneauth1 import access
 from keystoneauth1 import exceptions as ks_exc
-from keystoneauth1.identity import v3
 from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
 from oslo_log import log as logging
 
 from dcmanager.common import exception

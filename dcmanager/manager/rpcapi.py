@@ -13,8 +13,9 @@ from dcmanager.objects import base as objects_base
 class ManagerAPI:
     """What the API and the audit ask of the manager.
 
-    Operations are ``call``s: the manager checks the semantic rules synchronously, so the caller gets
-    the real error (a ``dcmanager.common.exception`` class, rebuilt on this side) and not a bare 500.
+    Operations are ``call``s: the manager checks the semantic rules synchronously, so the caller
+    gets the real error (a ``dcmanager.common.exception`` class, rebuilt on this side) and not a
+    bare 500.
     """
 
     RPC_API_VERSION = '1.0'

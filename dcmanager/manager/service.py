@@ -1,14 +1,12 @@
 """The manager service: thin RPC endpoints over the operation modules."""
 
-import oslo_messaging as messaging
 from oslo_log import log as logging
+import oslo_messaging as messaging
 
-from dcmanager.common import exception
-from dcmanager.common import rpc
-from dcmanager.conf import CONF
-from dcmanager.manager import rpcapi
-from dcmanager.manager import subcloud_groups
 from dcmanager import objects
+from dcmanager.common import exception, rpc
+from dcmanager.conf import CONF
+from dcmanager.manager import rpcapi, subcloud_groups
 from dcmanager.objects import base as objects_base
 
 LOG = logging.getLogger(__name__)

@@ -2,9 +2,8 @@
 
 from oslo_log import log as logging
 
-from dcmanager.common import exception
-from dcmanager.common import states
 from dcmanager import objects
+from dcmanager.common import exception, states
 
 LOG = logging.getLogger(__name__)
 

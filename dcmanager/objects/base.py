@@ -1,6 +1,7 @@
 """Base classes for dcmanager's versioned objects."""
 
 from oslo_versionedobjects import base as ovo_base
+
 from dcmanager.objects import fields
 
 

@@ -2,8 +2,7 @@
 
 from dcmanager.common import exception
 from dcmanager.db import api as db_api
-from dcmanager.objects import base
-from dcmanager.objects import fields
+from dcmanager.objects import base, fields
 
 REGISTRY = base.DCManagerObjectRegistry
 

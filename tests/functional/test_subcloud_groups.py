@@ -2,8 +2,8 @@
 
 import pytest
 
-from dcmanager.common import states
 from dcmanager import objects
+from dcmanager.common import states
 
 BASE = '/v1.0/subcloud-groups'
 GROUP_KEYS = {'id', 'name', 'description', 'update_apply_type', 'max_parallel_subclouds',

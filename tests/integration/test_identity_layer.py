@@ -16,9 +16,8 @@ import pytest
 
 from dcmanager.common import exception
 from dcmanager.conf import CONF
-from dcmanager.drivers import identity
+from dcmanager.drivers import identity, workqueue
 from dcmanager.drivers import subcloud as subcloud_driver
-from dcmanager.drivers import workqueue
 from tests.integration import sim_fixture
 
 PASSWORD = 'Sim-Identity-1'

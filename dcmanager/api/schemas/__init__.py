@@ -1,17 +1,21 @@
 """Request validation: JSON Schema next to each controller, with the messages the CLI expects.
 
-The real CLI sends numbers typed on its command line as strings (``"max_parallel_subclouds": "3"``)
-and argparse defaults as integers, so a property declared ``integer`` also accepts a string of digits;
-``validate`` converts it before checking ranges.
+The real CLI sends numbers typed on its command line as strings
+(``"max_parallel_subclouds": "3"``) and argparse defaults as integers, so a property declared
+``integer`` also accepts a string of digits; ``validate`` converts it before checking ranges.
 """
 
 import json
+import re
 
 import jsonschema
 
 from dcmanager.common import exception
 
 _VALIDATOR = jsonschema.Draft202012Validator
+# ASCII digits only: str.isdigit() also accepts characters int() refuses ('²'), which would turn a
+# bad request into a 500.
+_INTEGER = re.compile(r'-?[0-9]+')
 
 
 def parse_json_body(request):
@@ -33,7 +37,7 @@ def _coerce_integers(schema, body):
         value = body.get(name)
         if prop.get('type') == 'integer' and isinstance(value, str):
             text = value.strip()
-            if text.lstrip('-').isdigit():
+            if _INTEGER.fullmatch(text):
                 body[name] = int(text)
 
 

@@ -10,8 +10,7 @@ from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log as logging
 import sqlalchemy as sa
 
-from dcmanager.common import exception
-from dcmanager.common import states
+from dcmanager.common import exception, states
 from dcmanager.db.sqlalchemy import models
 
 LOG = logging.getLogger(__name__)

@@ -1,8 +1,8 @@
 """SQLAlchemy models: the tables of the v1.0 API (spec/api.md section 3), with every uniqueness the
 API relies on as a database constraint.
 
-Deletes are hard deletes; there are no soft-delete columns. Secrets (passwords, install and rehome data)
-are stored encrypted by the layers above; these columns hold ciphertext.
+Deletes are hard deletes; there are no soft-delete columns. Secrets (passwords, install and rehome
+data) are stored encrypted by the layers above; these columns hold ciphertext.
 """
 
 from oslo_db.sqlalchemy import models

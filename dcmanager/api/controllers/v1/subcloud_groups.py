@@ -3,12 +3,10 @@
 import pecan
 from pecan import rest
 
-from dcmanager.api.controllers import base
-from dcmanager.api import policy
-from dcmanager.api import schemas
-from dcmanager.api.schemas import subcloud_groups as schema
-from dcmanager.api import views
 from dcmanager import objects
+from dcmanager.api import policy, schemas, views
+from dcmanager.api.controllers import base
+from dcmanager.api.schemas import subcloud_groups as schema
 from dcmanager.policies import subcloud_groups as rules
 
 

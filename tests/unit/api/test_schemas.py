@@ -1,0 +1,142 @@
+"""dcmanager.api.schemas: JSON Schema validation with the CLI's integer strings and messages."""
+
+import pytest
+import webob
+
+from dcmanager.api import schemas
+from dcmanager.api.schemas import subcloud_groups as group_schema
+from dcmanager.common import exception
+
+
+def _valid_create(**kw):
+    body = {'name': 'edge', 'description': 'Edge sites', 'update_apply_type': 'serial',
+            'max_parallel_subclouds': 4}
+    body.update(kw)
+    return body
+
+
+def _reason(schema, body, messages=group_schema.MESSAGES):
+    with pytest.raises(exception.InvalidInput) as info:
+        schemas.validate(schema, body, messages)
+    assert info.value.code == 400
+    return info.value.message
+
+
+# ------------------------------------------------------------------ integer coercion
+
+@pytest.mark.parametrize('text, number', [
+    ('3', 3), (' 12 ', 12), ('5000', 5000), ('007', 7),
+])
+def test_digit_strings_become_integers(text, number):
+    body = schemas.validate(group_schema.CREATE, _valid_create(max_parallel_subclouds=text),
+                            group_schema.MESSAGES)
+    assert body['max_parallel_subclouds'] == number
+    assert type(body['max_parallel_subclouds']) is int
+
+
+def test_integers_stay_integers():
+    body = schemas.validate(group_schema.UPDATE, {'max_parallel_subclouds': 9},
+                            group_schema.MESSAGES)
+    assert body == {'max_parallel_subclouds': 9}
+
+
+def test_validate_does_not_change_the_callers_dict():
+    body = {'max_parallel_subclouds': '9'}
+    schemas.validate(group_schema.UPDATE, body, group_schema.MESSAGES)
+    assert body == {'max_parallel_subclouds': '9'}
+
+
+@pytest.mark.parametrize('value', [
+    '1.5', '', '   ', 'abc', '3a', '0x10', '1e3', '--3', '+-3', '²', '٣', True, False, 1.5, None,
+    [3], {'n': 3},
+])
+def test_non_integers_are_refused_with_the_property_message(value):
+    reason = _reason(group_schema.UPDATE, {'max_parallel_subclouds': value})
+    assert reason == 'Invalid group max_parallel_subclouds'
+
+
+@pytest.mark.parametrize('value', ['0', '-3', 0, 5001, '5001'])
+def test_coerced_integers_are_range_checked(value):
+    reason = _reason(group_schema.UPDATE, {'max_parallel_subclouds': value})
+    assert reason == 'Invalid group max_parallel_subclouds'
+
+
+def test_only_integer_properties_are_coerced():
+    body = schemas.validate(group_schema.UPDATE, {'description': '42'}, group_schema.MESSAGES)
+    assert body == {'description': '42'}
+
+
+# ------------------------------------------------------------------ messages
+
+@pytest.mark.parametrize('body, reason', [
+    ({'name': 'Default'}, 'Invalid group name'),
+    ({'name': 'default'}, 'Invalid group name'),
+    ({'name': '123'}, 'Invalid group name'),
+    ({'name': 'a.b'}, 'Invalid group name'),
+    ({'name': 'x' * 256}, 'Invalid group name'),
+    ({'name': ''}, 'Invalid group name'),
+    ({'description': ''}, 'Invalid group description'),
+    ({'description': 'd' * 256}, 'Invalid group description'),
+    ({'update_apply_type': 'random'}, 'Invalid group update_apply_type'),
+    ({'max_parallel_subclouds': 'many'}, 'Invalid group max_parallel_subclouds'),
+])
+def test_each_property_has_its_message(body, reason):
+    assert _reason(group_schema.UPDATE, body) == reason
+
+
+def test_valid_values_pass():
+    body = _valid_create(name='x' * 255, description='d' * 255, update_apply_type='parallel',
+                         max_parallel_subclouds=5000)
+    assert schemas.validate(group_schema.CREATE, body, group_schema.MESSAGES) == body
+
+
+@pytest.mark.parametrize('missing', ['name', 'description', 'update_apply_type',
+                                     'max_parallel_subclouds'])
+def test_missing_required_property_is_named(missing):
+    body = _valid_create()
+    del body[missing]
+    assert _reason(group_schema.CREATE, body) == '%s required' % missing
+
+
+def test_unexpected_properties_are_named():
+    assert _reason(group_schema.UPDATE, {'name': 'edge', 'zeta': 1, 'alpha': 2}) == \
+        'Unexpected field: alpha, zeta'
+
+
+def test_empty_update_is_refused():
+    assert _reason(group_schema.UPDATE, {}) == 'nothing to update'
+
+
+def test_property_without_a_message_gets_the_schema_error():
+    schema = {'type': 'object', 'properties': {'count': {'type': 'integer'}}}
+    reason = _reason(schema, {'count': 'x'}, messages={})
+    assert "'x' is not of type 'integer'" in reason
+
+
+# ------------------------------------------------------------------ parse_json_body
+
+def _request(body):
+    return webob.Request.blank('/', method='POST', body=body,
+                               headers={'Content-Type': 'application/json'})
+
+
+@pytest.mark.parametrize('raw', [
+    b'', b'   \n', b'not json', b'{"name": ', b'[1, 2]', b'"text"', b'3', b'null', b'{}',
+    b'\xff\xfe\x00', b'{"name": "\xff"}',
+])
+def test_parse_json_body_requires_a_json_object(raw):
+    with pytest.raises(exception.BodyRequired) as info:
+        schemas.parse_json_body(_request(raw))
+    assert info.value.code == 400
+    assert info.value.message == 'Body required'
+
+
+def test_parse_json_body_returns_the_object():
+    raw = b'{"name": "edge", "max_parallel_subclouds": "3", "nested": {"a": [1]}}'
+    assert schemas.parse_json_body(_request(raw)) == {
+        'name': 'edge', 'max_parallel_subclouds': '3', 'nested': {'a': [1]}}
+
+
+def test_parse_json_body_accepts_utf8_text():
+    raw = '{"description": "Zürich – 東京"}'.encode()
+    assert schemas.parse_json_body(_request(raw)) == {'description': 'Zürich – 東京'}

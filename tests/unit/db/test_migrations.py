@@ -1,0 +1,115 @@
+"""alembic migrations on a fresh SQLite file: they reach head and build exactly the models' schema.
+
+The session's site owns the global enginefacade (``[database] connection``); these tests use their
+own engine on their own file and drive the same alembic environment through it.
+"""
+
+from alembic import autogenerate, command
+from alembic import migration as alembic_migration
+from alembic import script as alembic_script
+import pytest
+import sqlalchemy as sa
+
+from dcmanager.common import states
+from dcmanager.db import migration
+from dcmanager.db.sqlalchemy import models
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = sa.create_engine('sqlite:///%s' % (tmp_path / 'fresh.sqlite'))
+
+    @sa.event.listens_for(engine, 'connect')
+    def _foreign_keys(dbapi_connection, connection_record):
+        # As the product's engine does: the migrations must work with constraints enforced.
+        dbapi_connection.execute('PRAGMA foreign_keys=ON')
+
+    yield engine
+    engine.dispose()
+
+
+def _upgrade(engine, revision='head'):
+    with engine.begin() as connection:
+        command.upgrade(migration._config(connection), revision)
+
+
+def _revision(engine):
+    with engine.connect() as connection:
+        return alembic_migration.MigrationContext.configure(connection).get_current_revision()
+
+
+def test_fresh_database_has_no_revision(engine):
+    assert _revision(engine) is None
+
+
+def test_upgrade_reaches_head(engine):
+    _upgrade(engine)
+    assert _revision(engine) == migration.head()
+    assert migration.head() is not None
+
+
+def test_upgrade_twice_is_a_no_op(engine):
+    _upgrade(engine)
+    _upgrade(engine)
+    assert _revision(engine) == migration.head()
+    with engine.connect() as connection:
+        assert connection.execute(sa.text('SELECT count(*) FROM subcloud_group')).scalar() == 1
+
+
+def test_default_group_exists_with_id_1(engine):
+    _upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text(
+            'SELECT id, name, description, update_apply_type, max_parallel_subclouds, '
+            'created_at FROM subcloud_group')).all()
+    assert len(rows) == 1
+    group = rows[0]
+    assert (group.id, group.name, group.description, group.update_apply_type,
+            group.max_parallel_subclouds) == (
+        states.DEFAULT_GROUP_ID, states.DEFAULT_GROUP_NAME, states.DEFAULT_GROUP_DESCRIPTION,
+        states.APPLY_PARALLEL, states.DEFAULT_GROUP_MAX_PARALLEL)
+    assert group.created_at is not None
+
+
+def test_next_group_gets_id_2(engine):
+    _upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO subcloud_group (name, update_apply_type, max_parallel_subclouds) "
+            "VALUES ('edge', 'serial', 3)"))
+        assert connection.execute(
+            sa.text("SELECT id FROM subcloud_group WHERE name = 'edge'")).scalar() == 2
+
+
+def _compare(engine, metadata):
+    with engine.connect() as connection:
+        context = alembic_migration.MigrationContext.configure(
+            connection, opts={'compare_type': True, 'compare_server_default': True})
+        return autogenerate.compare_metadata(context, metadata)
+
+
+def test_schema_matches_the_models(engine):
+    _upgrade(engine)
+    diff = _compare(engine, models.Base.metadata)
+    assert diff == [], 'migrations and models differ: add a migration for %s' % (diff,)
+
+
+def test_a_model_change_without_a_migration_is_a_difference(engine):
+    # What test_schema_matches_the_models catches: a column only the models have.
+    _upgrade(engine)
+    metadata = sa.MetaData()
+    for table in models.Base.metadata.sorted_tables:
+        table.to_metadata(metadata)
+    metadata.tables['subcloud_group'].append_column(sa.Column('colour', sa.String(16)))
+    diff = _compare(engine, metadata)
+    assert [(d[0], d[2], d[3].name) for d in diff] == [('add_column', 'subcloud_group', 'colour')]
+
+
+def test_every_revision_step_upgrades(engine):
+    # Upgrading one revision at a time reaches the same head as one upgrade.
+    script = alembic_script.ScriptDirectory(migration._MIGRATIONS)
+    revisions = [rev.revision for rev in reversed(list(script.walk_revisions()))]
+    assert revisions[-1] == migration.head()
+    for revision in revisions:
+        _upgrade(engine, revision)
+        assert _revision(engine) == revision

@@ -1,0 +1,134 @@
+"""The default policy rules (dcmanager.policies) as the API enforces them (dcmanager.api.policy)."""
+
+import re
+
+from oslo_policy import policy as oslo_policy
+import pytest
+
+from dcmanager import policies
+from dcmanager.api import policy
+from dcmanager.common import context as dc_context
+from dcmanager.common import exception
+from dcmanager.policies import base, subcloud_groups
+
+RULE_NAME = re.compile(r'^dc_api:[a-z][a-z_]*[a-z]:[a-z][a-z_]*[a-z]$')
+
+# The rules the API checks: everything but the role definitions of policies.base.
+API_RULES = [rule for rule in policies.list_rules() if rule not in base.list_rules()]
+GROUP_RULES = {
+    'get': subcloud_groups.GET,
+    'create': subcloud_groups.CREATE,
+    'modify': subcloud_groups.MODIFY,
+    'delete': subcloud_groups.DELETE,
+}
+
+
+@pytest.fixture(autouse=True)
+def enforcer(site):
+    """The enforcer of the API process, built from the parsed configuration."""
+    policy.reset()
+    yield policy.get_enforcer()
+    policy.reset()
+
+
+def _ctx(project_name, *roles):
+    return dc_context.RequestContext(user_id='u-' + '-'.join(roles), user_name='someone',
+                                     project_id='p-' + project_name, project_name=project_name,
+                                     roles=list(roles), overwrite=False)
+
+
+def _allowed(rule, ctx):
+    try:
+        policy.authorize(rule, ctx)
+    except exception.Forbidden:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------ the rules as declared
+
+def test_there_are_api_rules():
+    assert set(GROUP_RULES.values()) <= {rule.name for rule in API_RULES}
+
+
+@pytest.mark.parametrize('rule', API_RULES, ids=lambda r: r.name)
+def test_api_rule_name_description_and_operations(rule):
+    assert RULE_NAME.match(rule.name), rule.name
+    assert isinstance(rule, oslo_policy.DocumentedRuleDefault)
+    assert rule.description.strip()
+    for operation in rule.operations:
+        assert operation['method'] in ('GET', 'POST', 'PUT', 'PATCH', 'DELETE')
+        assert operation['path'].startswith('/v1.0/')
+
+
+@pytest.mark.parametrize('rule', base.list_rules(), ids=lambda r: r.name)
+def test_base_rules_are_described(rule):
+    assert rule.description.strip()
+
+
+def test_rule_names_are_unique():
+    names = [rule.name for rule in policies.list_rules()]
+    assert len(names) == len(set(names))
+
+
+def test_api_rules_only_refer_to_defined_rules():
+    defined = {rule.name for rule in policies.list_rules()}
+    for rule in policies.list_rules():
+        for referenced in re.findall(r'rule:([\w:]+)', rule.check_str):
+            assert referenced in defined, (rule.name, referenced)
+
+
+# ------------------------------------------------------------------ the defaults in action
+
+@pytest.mark.parametrize('project', ['admin', 'services'])
+def test_reader_may_read_but_not_change(project):
+    ctx = _ctx(project, 'reader')
+    assert _allowed(GROUP_RULES['get'], ctx)
+    for action in ('create', 'modify', 'delete'):
+        assert not _allowed(GROUP_RULES[action], ctx), action
+
+
+@pytest.mark.parametrize('project', ['admin', 'services'])
+def test_admin_of_a_system_project_may_do_everything(project):
+    ctx = _ctx(project, 'admin')
+    for action, rule in GROUP_RULES.items():
+        assert _allowed(rule, ctx), action
+
+
+@pytest.mark.parametrize('roles', [('admin',), ('admin', 'reader'), ('reader',),
+                                   ('configurator',), ('operator',)])
+def test_roles_in_another_project_allow_nothing(roles):
+    ctx = _ctx('demo', *roles)
+    for action, rule in GROUP_RULES.items():
+        assert not _allowed(rule, ctx), action
+
+
+def test_configurator_may_create_change_and_delete():
+    ctx = _ctx('admin', 'configurator')
+    for action, rule in GROUP_RULES.items():
+        assert _allowed(rule, ctx), action
+
+
+def test_operator_may_read_only_subcloud_groups():
+    ctx = _ctx('admin', 'operator')
+    assert _allowed(GROUP_RULES['get'], ctx)
+    assert not _allowed(GROUP_RULES['create'], ctx)
+
+
+def test_no_role_allows_nothing():
+    ctx = _ctx('admin')
+    for action, rule in GROUP_RULES.items():
+        assert not _allowed(rule, ctx), action
+
+
+def test_refusal_names_the_rule():
+    with pytest.raises(exception.Forbidden) as info:
+        policy.authorize(subcloud_groups.CREATE, _ctx('admin', 'reader'))
+    assert info.value.code == 403
+    assert subcloud_groups.CREATE in info.value.message
+
+
+def test_noauth_context_is_the_admin():
+    ctx = dc_context.get_noauth_context()
+    for action, rule in GROUP_RULES.items():
+        assert _allowed(rule, ctx), action
