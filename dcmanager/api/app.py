@@ -1,7 +1,7 @@
 """The WSGI application: middleware, pecan, hooks.
 
-From the outside in: path normalisation (``//`` collapses to ``/``), request id
-(``x-openstack-request-id``), keystonemiddleware ``auth_token`` for every path but ``/`` when
+From the outside in: request normalisation (``//`` collapses to ``/``, see NormalizeRequest),
+request id (``x-openstack-request-id``), keystonemiddleware ``auth_token`` for every path but ``/`` when
 ``auth_strategy = keystone``, then pecan with the context and error hooks.
 """
 
@@ -11,16 +11,18 @@ from keystonemiddleware import auth_token
 from oslo_middleware import request_id
 import pecan
 
-from dcmanager.api.controllers import root
-from dcmanager.api import hooks
-from dcmanager.conf import CONF
 from dcmanager import objects
+from dcmanager.api import hooks
+from dcmanager.api.controllers import root
+from dcmanager.conf import CONF
 
 _SLASHES = re.compile('/{2,}')
 
 
-class NormalizePath:
-    """Collapses repeated slashes: the CLI builds URLs such as ``/v1.0//subclouds``."""
+class NormalizeRequest:
+    """Collapses repeated slashes (the CLI builds URLs such as ``/v1.0//subclouds``), and keeps
+    the client's Accept header aside: every successful answer is JSON whatever it asks for (pecan
+    would answer 406 to ``Accept: text/html``); only error bodies follow it."""
 
     def __init__(self, app):
         self.app = app
@@ -29,6 +31,8 @@ class NormalizePath:
         path = environ.get('PATH_INFO', '')
         if '//' in path:
             environ['PATH_INFO'] = _SLASHES.sub('/', path)
+        environ[hooks.ORIGINAL_ACCEPT] = environ.get('HTTP_ACCEPT') or '*/*'
+        environ['HTTP_ACCEPT'] = 'application/json'
         return self.app(environ, start_response)
 
 
@@ -58,4 +62,4 @@ def setup_app(conf=CONF):
     if conf.auth_strategy == 'keystone':
         app = VersionDocumentBypass(app, auth_token.AuthProtocol(app, {'oslo_config_config': conf}))
     app = request_id.RequestId(app)
-    return NormalizePath(app)
+    return NormalizeRequest(app)

@@ -7,6 +7,8 @@ exception's own text and never contains a token or password.
 """
 
 from oslo_log import log as logging
+import oslo_messaging as messaging
+import webob
 import webob.exc
 
 from dcmanager.common import exception
@@ -23,16 +25,15 @@ def _json_formatter(message, error_name):
     return formatter
 
 
-def http_error(code, message, error_name):
+def http_error(code, message, error_name, headers=None):
     """A webob HTTP exception that renders ``message`` for the request's Accept header."""
     cls = webob.exc.status_map.get(int(code), webob.exc.HTTPInternalServerError)
-    error = cls(detail=message)
+    error = cls(detail=message, headers=headers)
     error.json_formatter = _json_formatter(message, error_name)
     return error
 
 
-def to_response(exc, request_id=None):
-    """Translate any exception raised while serving a request into an HTTP error response."""
+def _translate(exc, request_id):
     if isinstance(exc, exception.DCManagerException):
         code = int(exc.code)
         if code >= 500:
@@ -40,8 +41,22 @@ def to_response(exc, request_id=None):
         # A remote exception's class is named <Name>_Remote: report the project's own name.
         name = type(exc).__name__.removesuffix('_Remote')
         return http_error(code, exc.message, name)
+    if isinstance(exc, messaging.MessagingTimeout):
+        LOG.error('Request %s: the manager did not answer in time', request_id)
+        return http_error(503, 'The manager did not answer in time; try again later.',
+                          'ManagerUnavailable')
     if isinstance(exc, webob.exc.HTTPException):
-        return exc
+        # Raised by the framework (no route, method not allowed): same body shape as ours.
+        allow = {'Allow': exc.headers['Allow']} if 'Allow' in exc.headers else None
+        return http_error(exc.code, exc.detail or exc.explanation,
+                          type(exc).__name__.removeprefix('HTTP'), headers=allow)
     # exc_info=exc: the traceback is logged even when not called from inside the except block.
     LOG.exception('Unexpected error in request %s', request_id, exc_info=exc)
     return http_error(500, _INTERNAL_MESSAGE, 'InternalError')
+
+
+def to_response(exc, request_id=None, accept='*/*'):
+    """The HTTP error response for any exception raised while serving a request, its body in the
+    format ``accept`` (the client's original Accept header) prefers."""
+    error = _translate(exc, request_id)
+    return webob.Request.blank('/', headers={'Accept': accept or '*/*'}).get_response(error)

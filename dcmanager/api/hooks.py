@@ -6,6 +6,9 @@ from dcmanager.api import errors
 from dcmanager.common import context as dc_context
 from dcmanager.conf import CONF
 
+# Where the client's own Accept header is kept (see dcmanager.api.app.NormalizeRequest).
+ORIGINAL_ACCEPT = 'dcmanager.accept'
+
 
 class ContextHook(hooks.PecanHook):
     """Builds ``request.context`` from keystonemiddleware's headers (or the noauth admin)."""
@@ -28,5 +31,6 @@ class ErrorHook(hooks.PecanHook):
     priority = 1000
 
     def on_error(self, state, exc):
-        request_id = state.request.environ.get('openstack.request_id')
-        return errors.to_response(exc, request_id=request_id)
+        environ = state.request.environ
+        return errors.to_response(exc, request_id=environ.get('openstack.request_id'),
+                                  accept=environ.get(ORIGINAL_ACCEPT, '*/*'))

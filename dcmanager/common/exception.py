@@ -57,6 +57,11 @@ class NotFound(DCManagerException):
     code = http.HTTPStatus.NOT_FOUND
 
 
+class MethodNotAllowed(DCManagerException):
+    msg_fmt = 'Method %(method)s is not allowed on this resource.'
+    code = http.HTTPStatus.METHOD_NOT_ALLOWED
+
+
 class Conflict(DCManagerException):
     msg_fmt = 'Conflict: %(reason)s'
     code = http.HTTPStatus.CONFLICT

@@ -15,10 +15,13 @@ def create(context, group):
 
 
 def update(context, group):
-    if group.id == states.DEFAULT_GROUP_ID and 'name' in group.obj_what_changed():
-        current = objects.SubcloudGroup.get_by_id(context, group.id)
-        if group.name != current.name:
-            raise exception.SubcloudGroupDefaultNotRenamable()
+    if 'name' in group.obj_what_changed():
+        if group.id == states.DEFAULT_GROUP_ID:
+            current = objects.SubcloudGroup.get_by_id(context, group.id)
+            if group.name != current.name:
+                raise exception.SubcloudGroupDefaultNotRenamable()
+        elif group.name.lower() == states.DEFAULT_GROUP_NAME.lower():
+            raise exception.InvalidInput(reason='Invalid group name')
     group.save(context)
     LOG.info('Updated subcloud group %s', group.id)
     return group

@@ -219,6 +219,20 @@ def test_rename_by_name_ref(api):
     assert api.get(BASE + '/core').json['name'] == 'core'
 
 
+@pytest.mark.parametrize('name', ['Renamed', 'default', 'DEFAULT'])
+def test_default_group_cannot_be_renamed(api, name):
+    before = _state(api)
+    resp = api.patch_json(BASE + '/Default', {'name': name}, status=400,
+                          headers={'Accept': 'application/json'})
+    assert resp.json['description'] == 'Default group name cannot be changed'
+    assert _state(api) == before
+
+
+def test_default_group_keeping_its_name_is_fine(api):
+    updated = api.patch_json(BASE + '/1', {'name': 'Default', 'description': 'all'}).json
+    assert updated['name'] == 'Default' and updated['description'] == 'all'
+
+
 def test_update_default_group_fields_but_not_name(api):
     updated = api.patch_json(BASE + '/Default', {'max_parallel_subclouds': 10}).json
     assert updated['max_parallel_subclouds'] == 10
@@ -326,3 +340,13 @@ def test_error_body_is_html_for_accept_any(api):
 def test_request_id_header(api):
     resp = api.get(BASE)
     assert resp.headers['x-openstack-request-id'].startswith('req-')
+
+
+@pytest.mark.parametrize('name', ['default', 'Default'])
+def test_other_group_cannot_take_the_default_name(api, name):
+    _create(api)
+    before = _state(api)
+    resp = api.patch_json(BASE + '/edge', {'name': name}, status=400,
+                          headers={'Accept': 'application/json'})
+    assert resp.json['description'] == 'Invalid group name'
+    assert _state(api) == before

@@ -1,7 +1,9 @@
 """Helpers shared by the controllers."""
 
 import pecan
+from pecan import rest
 
+from dcmanager.common import exception
 from dcmanager.manager import rpcapi
 
 _MANAGER = None
@@ -32,3 +34,34 @@ def deleted():
     pecan.response.content_type = 'application/json'
     pecan.response.text = 'null'
     return pecan.response
+
+
+class CollectionRoot(rest.RestController):
+    """A controller whose children are resources: an unknown child is 404 (pecan would say 405),
+    the controller itself answers 405 to the methods it does not serve."""
+
+    def _unknown(self, parts):
+        if any(parts):
+            raise exception.NotFound()
+        raise exception.MethodNotAllowed(method=pecan.request.method)
+
+    # pecan routes to a known child before any of these; they only see what matched nothing.
+    @pecan.expose('json')
+    def get_one(self, *parts):
+        self._unknown(parts)
+
+    @pecan.expose('json')
+    def post(self, *parts):
+        self._unknown(parts)
+
+    @pecan.expose('json')
+    def put(self, *parts):
+        self._unknown(parts)
+
+    @pecan.expose('json')
+    def patch(self, *parts):
+        self._unknown(parts)
+
+    @pecan.expose('json')
+    def delete(self, *parts):
+        self._unknown(parts)

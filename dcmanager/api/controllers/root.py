@@ -1,8 +1,8 @@
 """GET / (the version document, no authentication) and the /v1.0 mount."""
 
 import pecan
-from pecan import rest
 
+from dcmanager.api.controllers import base
 from dcmanager.api.controllers.v1 import root as v1_root
 from dcmanager.conf import CONF
 
@@ -10,14 +10,14 @@ API_VERSION = 'v1.0'
 API_UPDATED = '2017-10-2'
 
 
-class RootController(rest.RestController):
+class RootController(base.CollectionRoot):
 
     @pecan.expose('json')
     def get_all(self):
-        base = (CONF.api.public_url or pecan.request.application_url).rstrip('/')
+        url = (CONF.api.public_url or pecan.request.application_url).rstrip('/')
         return {'versions': [{
             'status': 'CURRENT',
-            'links': [{'rel': 'self', 'href': '%s/%s/' % (base, API_VERSION)}],
+            'links': [{'rel': 'self', 'href': '%s/%s/' % (url, API_VERSION)}],
             'id': API_VERSION,
             'updated': API_UPDATED,
         }]}

@@ -25,7 +25,9 @@ CREATE = {
 
 UPDATE = {
     'type': 'object',
-    'properties': copy.deepcopy(_PROPERTIES),
+    # A name spelled like "Default" is judged by the manager: renaming the Default group is refused
+    # with its own message, keeping its name is fine, and another group may not take it.
+    'properties': dict(copy.deepcopy(_PROPERTIES), name=dict(schemas.NAME)),
     'minProperties': 1,
     'additionalProperties': False,
 }

@@ -14,12 +14,6 @@ from dcmanager.api import errors
 from dcmanager.common import exception, rpc
 
 
-def _get(resp, accept):
-    """The error response as a client sending ``Accept: accept`` receives it."""
-    return webob.Request.blank('/v1.0/subcloud-groups/7', headers={'Accept': accept}) \
-        .get_response(resp)
-
-
 def cli_message(body):
     """What the dcmanager CLI prints for an error body (spec/client-contract.md section 3).
 
@@ -53,7 +47,7 @@ def _remote(exc):
 
 @pytest.mark.parametrize('accept', ['*/*', 'text/html', 'text/html,application/json;q=0.5'])
 def test_not_found_is_the_html_page_the_cli_parses(accept):
-    resp = _get(errors.to_response(exception.SubcloudGroupNotFound()), accept)
+    resp = errors.to_response(exception.SubcloudGroupNotFound(), accept=accept)
     assert resp.status_int == 404
     assert resp.content_type == 'text/html'
     assert cli_message(resp.text) == \
@@ -62,7 +56,7 @@ def test_not_found_is_the_html_page_the_cli_parses(accept):
 
 def test_bad_request_message_survives_html_escaping():
     exc = exception.InvalidInput(reason='name <edge> & "co" is invalid')
-    resp = _get(errors.to_response(exc), '*/*')
+    resp = errors.to_response(exc, accept='*/*')
     assert resp.status_int == 400
     assert '<edge>' not in resp.text  # escaped in the page...
     assert cli_message(resp.text) == (  # ...and printed as sent
@@ -78,13 +72,13 @@ def test_bad_request_message_survives_html_escaping():
     (exception.ServiceUnavailable(reason='manager down'), 503),
 ])
 def test_status_is_the_exception_code(exc, status):
-    resp = _get(errors.to_response(exc), '*/*')
+    resp = errors.to_response(exc, accept='*/*')
     assert resp.status_int == status
     assert cli_message(resp.text).endswith('\nDetails: ' + exc.message)
 
 
 def test_json_body_for_application_json():
-    resp = _get(errors.to_response(exception.SubcloudGroupNotFound()), 'application/json')
+    resp = errors.to_response(exception.SubcloudGroupNotFound(), accept='application/json')
     assert resp.status_int == 404
     assert resp.content_type == 'application/json'
     assert json.loads(resp.text) == {'code': 404, 'title': 'Not Found',
@@ -93,7 +87,7 @@ def test_json_body_for_application_json():
 
 
 def test_plain_text_otherwise():
-    resp = _get(errors.to_response(exception.SubcloudGroupNotEmpty()), 'text/plain')
+    resp = errors.to_response(exception.SubcloudGroupNotEmpty(), accept='text/plain')
     assert resp.status_int == 400
     assert resp.content_type == 'text/plain'
     assert 'Subcloud Group not empty' in resp.text
@@ -102,7 +96,7 @@ def test_plain_text_otherwise():
 def test_server_side_project_error_is_logged_without_secrets(caplog):
     exc = exception.ServiceUnavailable(reason='manager down')
     with caplog.at_level(logging.ERROR, logger='dcmanager.api.errors'):
-        resp = _get(errors.to_response(exc, request_id='req-1'), '*/*')
+        resp = errors.to_response(exc, request_id='req-1', accept='*/*')
     assert resp.status_int == 503
     assert 'req-1' in caplog.text and 'manager down' in caplog.text
 
@@ -116,7 +110,7 @@ def test_unexpected_exception_is_a_generic_500(accept, caplog):
         try:
             raise leaky
         except RuntimeError as e:
-            resp = _get(errors.to_response(e, request_id='req-2'), accept)
+            resp = errors.to_response(e, request_id='req-2', accept=accept)
     assert resp.status_int == 500
     assert 'hunter2' not in resp.text
     assert 'RuntimeError' not in resp.text
@@ -133,7 +127,7 @@ def test_unexpected_exception_json_names_no_class(caplog):
     except KeyError as e:
         exc = e
     with caplog.at_level(logging.ERROR, logger='dcmanager.api.errors'):
-        resp = _get(errors.to_response(exc), 'application/json')  # outside the except block
+        resp = errors.to_response(exc, accept='application/json')  # outside the except block
     body = json.loads(resp.text)
     assert body['code'] == 500 and body['error'] == 'InternalError'
     assert 'auth_token' not in resp.text
@@ -141,9 +135,23 @@ def test_unexpected_exception_json_names_no_class(caplog):
     assert "KeyError: 'auth_token'" in caplog.text
 
 
-def test_webob_http_exceptions_pass_through():
-    original = webob.exc.HTTPMethodNotAllowed()
-    assert errors.to_response(original) is original
+def test_framework_http_exceptions_get_the_same_body_shape():
+    original = webob.exc.HTTPMethodNotAllowed(headers={'Allow': 'GET'})
+    resp = errors.to_response(original, accept='application/json')
+    assert resp.status_int == 405
+    assert resp.headers['Allow'] == 'GET'
+    body = json.loads(resp.text)
+    assert body['code'] == 405 and body['error'] == 'MethodNotAllowed' and body['description']
+
+
+def test_manager_timeout_is_503():
+    import oslo_messaging
+
+    resp = errors.to_response(oslo_messaging.MessagingTimeout('no reply'),
+                              accept='application/json')
+    assert resp.status_int == 503
+    body = json.loads(resp.text)
+    assert body['error'] == 'ManagerUnavailable' and 'no reply' not in body['description']
 
 
 # ------------------------------------------------------------ exceptions raised by the manager
@@ -153,7 +161,7 @@ def test_remote_exception_reports_its_own_name():
     assert type(exc).__name__ == 'SubcloudGroupDefaultNotDeletable_Remote'
     assert isinstance(exc, exception.SubcloudGroupDefaultNotDeletable)
 
-    resp = _get(errors.to_response(exc), 'application/json')
+    resp = errors.to_response(exc, accept='application/json')
     assert resp.status_int == 400
     body = json.loads(resp.text)
     assert body['error'] == 'SubcloudGroupDefaultNotDeletable'
@@ -163,7 +171,7 @@ def test_remote_exception_reports_its_own_name():
 def test_remote_exception_page_carries_no_remote_traceback():
     exc = _remote(exception.InvalidInput(reason='Invalid group name'))
     assert 'Traceback' in str(exc)  # oslo.messaging appends the manager's traceback to str()
-    resp = _get(errors.to_response(exc), '*/*')
+    resp = errors.to_response(exc, accept='*/*')
     assert resp.status_int == 400
     assert 'Traceback' not in resp.text
     assert cli_message(resp.text).endswith('\nDetails: Invalid group name')

@@ -1,12 +1,12 @@
 """/v1.0: the resources of API version 1.0."""
 
 import pecan
-from pecan import rest
 
+from dcmanager.api.controllers import base
 from dcmanager.api.controllers.v1 import subcloud_groups
 
 
-class V1Controller(rest.RestController):
+class V1Controller(base.CollectionRoot):
 
     @pecan.expose('json')
     def get_all(self):
