@@ -1,8 +1,8 @@
 """The WSGI application: middleware, pecan, hooks.
 
 From the outside in: request normalisation (``//`` collapses to ``/``, see NormalizeRequest),
-request id (``x-openstack-request-id``), keystonemiddleware ``auth_token`` for every path but ``/`` when
-``auth_strategy = keystone``, then pecan with the context and error hooks.
+request id (``x-openstack-request-id``), keystonemiddleware ``auth_token`` for every path but
+``/`` when ``auth_strategy = keystone``, then pecan with the context and error hooks.
 """
 
 import re
