@@ -20,6 +20,13 @@ def prepare(argv=None, default_config_files=None):
          default_config_files=default_config_files if default_config_files is not None else [])
     logging.setup(CONF, 'dcmanager')
     os.makedirs(CONF.state_path, exist_ok=True)
+    raise_nofile_limit(open_files_needed())
+
+
+def open_files_needed():
+    """Descriptors a service may hold at once: a connection per outbound worker and per API
+    thread (each with a spare for its token request), plus room for the database and logs."""
+    return 2 * CONF.work_queue.workers + 2 * CONF.api.threads + 1024
 
 
 @contextlib.contextmanager

@@ -4,10 +4,11 @@ from oslo_log import log as logging
 import oslo_messaging as messaging
 
 from dcmanager import objects
-from dcmanager.common import exception, rpc
+from dcmanager.common import exception, periodic, rpc
 from dcmanager.conf import CONF
 from dcmanager.manager import rpcapi, subcloud_groups
 from dcmanager.objects import base as objects_base
+from dcmanager.objects import token_store
 
 LOG = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class ManagerService:
     def __init__(self, host=None):
         self.host = host or CONF.host
         self._server = None
+        self._tasks = []
 
     def start(self):
         objects.register_all()
@@ -43,9 +45,17 @@ class ManagerService:
                                       rpcapi.ManagerAPI.RPC_API_VERSION, [ManagerEndpoint()],
                                       objects_base.DCManagerObjectSerializer())
         self._server.start()
+        if CONF.token_cache.backend == 'database':
+            # Shared tokens expire in the database; one purge per manager is plenty.
+            self._tasks.append(periodic.Periodic(
+                'token-purge', CONF.token_cache.purge_interval,
+                token_store.DatabaseTokenRecords().purge_expired).start())
         LOG.info('Manager listening on topic %s as %s', CONF.manager.topic, self.host)
 
     def stop(self):
+        for task in self._tasks:
+            task.stop()
+        self._tasks = []
         if self._server is not None:
             self._server.stop()
             self._server.wait()
