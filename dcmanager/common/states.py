@@ -68,6 +68,34 @@ TRANSITORY_DEPLOY_STATES = {
 
 DEFAULT_ERROR_DESCRIPTION = 'No errors present'
 
+# Enrollment (what adding a subcloud drives): pre-enroll -> enrolling -> complete
+DEPLOY_PRE_ENROLL = 'pre-enroll'
+DEPLOY_PRE_ENROLL_FAILED = 'pre-enroll-failed'
+DEPLOY_ENROLLING = 'enrolling'
+DEPLOY_ENROLL_FAILED = 'enroll-failed'
+
+# A DELETE is refused while one of these is under way.
+DELETE_BLOCKING_DEPLOY_STATES = frozenset((
+    'pre-deploy', 'creating', 'pre-install', 'installing', 'pre-bootstrap', 'bootstrapping',
+    'pre-config', 'configuring', 'deploying', 'aborting-install', 'aborting-bootstrap',
+    'aborting-config', 'pre-restore', 'restoring', 'onsite-restoring', 'pre-rehome', 'rehoming',
+    'rehome-pending', 'reconfiguring-network', 'pre-init-enroll', 'initiating-enroll',
+    'pre-enroll', 'enrolling',
+))
+
+# Availability audit (spec/behaviour.md section 5): who is audited, and the offline rule.
+AUDITABLE_DEPLOY_STATES = frozenset((
+    'complete', 'configuring', 'config-failed', 'config-aborted', 'pre-config-failed',
+    'install-failed', 'install-aborted', 'pre-install-failed', 'installing', 'restoring',
+    'restore-prep-failed', 'restore-failed', 'rehome-pending', 'sw-deploy-in-progress',
+    'sw-deploy-apply-strategy-failed',
+))
+# ... except an offline subcloud in one of these (it is expected to be unreachable).
+NOT_AUDITED_WHEN_OFFLINE = frozenset(('installing', 'rehome-pending', 'sw-deploy-in-progress'))
+# Consecutive failed audits that take an online subcloud offline; one success brings it back.
+AVAIL_FAIL_COUNT_TO_OFFLINE = 2
+AVAIL_FAIL_COUNT_MAX = 9999
+
 # Peer groups and system peers
 GROUP_STATE_ENABLED = 'enabled'
 GROUP_STATE_DISABLED = 'disabled'

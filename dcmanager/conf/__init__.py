@@ -6,7 +6,7 @@ own groups only from it). Importing this package registers every dcmanager optio
 
 from oslo_config import cfg
 
-from dcmanager.conf import api, audit, database, default, identity, manager
+from dcmanager.conf import api, audit, database, default, identity, manager, subcloud
 
 CONF = cfg.CONF
 
@@ -16,3 +16,4 @@ database.register_opts(CONF)
 manager.register_opts(CONF)
 audit.register_opts(CONF)
 identity.register_opts(CONF)
+subcloud.register_opts(CONF)

@@ -6,9 +6,9 @@ from oslo_config import cfg
 from oslo_db import options as db_options
 from oslo_messaging import transport as messaging_transport
 
-from dcmanager.conf import api, audit, database, default, identity, manager
+from dcmanager.conf import api, audit, database, default, identity, manager, subcloud
 
-_MODULES = (default, api, database, manager, audit, identity)
+_MODULES = (default, api, database, manager, audit, identity, subcloud)
 
 
 def list_opts():

@@ -7,6 +7,7 @@ driver error. The implementation is ``dcmanager.db.sqlalchemy.api``.
 """
 
 from dcmanager.db.sqlalchemy import api as _impl
+from dcmanager.db.sqlalchemy import subclouds as _subclouds
 
 
 def get_engine():
@@ -68,27 +69,32 @@ def subcloud_group_ensure_default(context):
 
 def subcloud_get(context, subcloud_id):
     """The subcloud with this id, or SubcloudNotFound."""
-    return _impl.subcloud_get(context, subcloud_id)
+    return _subclouds.subcloud_get(context, subcloud_id)
 
 
 def subcloud_get_by_name(context, name):
     """The subcloud with this name, or SubcloudNotFound."""
-    return _impl.subcloud_get_by_name(context, name)
+    return _subclouds.subcloud_get_by_name(context, name)
 
 
 def subcloud_get_all(context, group_id=None):
     """Every subcloud ordered by id, optionally only those of one group."""
-    return _impl.subcloud_get_all(context, group_id=group_id)
+    return _subclouds.subcloud_get_all(context, group_id=group_id)
 
 
 def subcloud_create(context, values):
     """Insert a subcloud and its endpoint status rows; SubcloudNameTaken on a duplicate name."""
-    return _impl.subcloud_create(context, values)
+    return _subclouds.subcloud_create(context, values)
 
 
 def subcloud_destroy(context, subcloud_id):
     """Delete a subcloud and (by cascade) its status rows; SubcloudNotFound if absent."""
-    return _impl.subcloud_destroy(context, subcloud_id)
+    return _subclouds.subcloud_destroy(context, subcloud_id)
+
+
+def subcloud_get_secrets(context, subcloud_id):
+    """The encrypted secrets column of a subcloud (None if none); SubcloudNotFound if absent."""
+    return _subclouds.subcloud_get_secrets(context, subcloud_id)
 
 
 # Token cache (identity layer, database backend). Times are naive UTC.
@@ -124,3 +130,6 @@ def token_cache_release_lease(context, key_hash):
 def token_cache_purge(context, now):
     """Delete expired tokens whose lease is free; returns how many rows went."""
     return _impl.token_cache_purge(context, now)
+
+
+# Subcloud audit and alarm summary (see dcmanager.db.sqlalchemy.audit)

@@ -383,9 +383,11 @@ class CachedPassword(v3.Password):
 class SessionPool:
     """One keystoneauth session per (identity, service address): connections are reused."""
 
-    def __init__(self, cache, timeout=None):
+    def __init__(self, cache, timeout=None, verify=True):
         self.cache = cache
         self.timeout = timeout or CONF.identity.request_timeout
+        # True (system CAs), a CA bundle path, or False (tests against plain-HTTP simulators).
+        self.verify = verify
         self._sessions = {}
         self._lock = threading.Lock()
 
@@ -399,7 +401,7 @@ class SessionPool:
             if session is None:
                 auth = CachedPassword(self.cache, auth_url, username, password, project_name,
                                       user_domain_name, project_domain_name)
-                session = ks_session.Session(auth=auth, timeout=self.timeout)
+                session = ks_session.Session(auth=auth, timeout=self.timeout, verify=self.verify)
                 self._sessions[key] = session
             return session
 

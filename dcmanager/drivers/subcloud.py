@@ -8,6 +8,31 @@ A real StarlingX subcloud and ``dcmanager-subcloud-sim`` answer the same paths: 
 from keystoneauth1 import exceptions as ks_exc
 
 from dcmanager.common import exception
+from dcmanager.conf import CONF
+
+
+def _host(address):
+    return '[%s]' % address if ':' in address else address
+
+
+def identity_url(address):
+    """The identity API (Keystone v3) of the subcloud reached at ``address``."""
+    sc = CONF.subcloud
+    return '%s://%s:%d/v3' % (sc.scheme, _host(address), sc.identity_port)
+
+
+def agent_url(address):
+    """The audit agent of the subcloud reached at ``address``."""
+    sc = CONF.subcloud
+    return '%s://%s:%d' % (sc.scheme, _host(address), sc.agent_port)
+
+
+def for_address(pool, address, password):
+    """A SubcloudClient for the subcloud at ``address`` with the configured admin identity."""
+    sc = CONF.subcloud
+    return SubcloudClient(pool, identity_url(address), agent_url(address), sc.admin_username,
+                          password, project_name=sc.admin_project,
+                          user_domain_name=sc.admin_domain, project_domain_name=sc.admin_domain)
 
 
 class SubcloudClient:

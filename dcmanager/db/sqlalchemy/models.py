@@ -85,11 +85,23 @@ class Subcloud(Base):
     peer_group_id = sa.Column(sa.Integer,
                               sa.ForeignKey('subcloud_peer_group.id', ondelete='RESTRICT'),
                               index=True)
+    # Sanitized rehome data (JSON: saved bootstrap values and address, no password in it).
     rehome_data = sa.Column(sa.Text)
     prestage_status = sa.Column(sa.String(255))
     prestage_versions = sa.Column(sa.String(255))
     rehomed = sa.Column(sa.Boolean, nullable=False, default=False)
     enrolled_with_vcsr = sa.Column(sa.Boolean, nullable=False, default=False)
+    # The address the site reaches the subcloud on (its identity API and audit agent).
+    bootstrap_address = sa.Column(sa.String(255))
+    # Encrypted JSON (site key): passwords given at add time. Never returned by the API.
+    secrets = sa.Column(sa.Text)
+    # Aggregate of the endpoint statuses, kept with them so that lists need no join.
+    sync_status = sa.Column(sa.String(255), nullable=False, default=states.SYNC_UNKNOWN,
+                            server_default=states.SYNC_UNKNOWN)
+    # Audit bookkeeping: a claim (owner + lease) so no subcloud is audited twice at once.
+    last_audit_at = sa.Column(sa.DateTime, index=True)
+    audit_owner = sa.Column(sa.String(36))
+    audit_lease_until = sa.Column(sa.DateTime)
 
 
 class SubcloudStatus(Base):

@@ -14,7 +14,7 @@ from dcmanager.objects import base, fields
 # A change to an object's fields or remotable methods changes its fingerprint: bump the object's
 # VERSION (with a history comment and, if needed, obj_make_compatible) and update this table.
 expected_object_fingerprints = {
-    'Subcloud': '1.0-8ea177c1970e7c3e44642f99ba17cfad',
+    'Subcloud': '1.1-03295c8e251cc10191989e6a3f02eeed',
     'SubcloudGroup': '1.0-6c527cc909a41eb2a2b1f40d4df7a536',
 }
 

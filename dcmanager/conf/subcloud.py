@@ -1,0 +1,30 @@
+"""[subcloud] options: how the site reaches a subcloud's services."""
+
+from oslo_config import cfg
+
+GROUP = cfg.OptGroup('subcloud', title='How subclouds are reached')
+
+opts = [
+    cfg.StrOpt('scheme', default='https', choices=('https', 'http'),
+               help='Scheme of the subclouds\' identity API and audit agent (StarlingX: https; '
+                    'the simulator: http).'),
+    cfg.PortOpt('identity_port', default=5001, help='Port of a subcloud\'s identity API (/v3).'),
+    cfg.PortOpt('agent_port', default=8326, help='Port of a subcloud\'s audit agent.'),
+    cfg.StrOpt('ca_file',
+               help='CA bundle that signs the subclouds\' certificates (https). Unset: the '
+                    'system\'s trusted CAs.'),
+    cfg.StrOpt('admin_username', default='admin',
+               help='User the site authenticates as on a subcloud.'),
+    cfg.StrOpt('admin_project', default='admin', help='Project of that user\'s token.'),
+    cfg.StrOpt('admin_domain', default='Default',
+               help='Domain (name) of that user and project.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(GROUP)
+    conf.register_opts(opts, group=GROUP)
+
+
+def list_opts():
+    return {GROUP: opts}
