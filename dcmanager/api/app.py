@@ -54,7 +54,7 @@ def setup_app(conf=CONF):
     objects.register_all()
     app = pecan.make_app(
         root.RootController(),
-        hooks=[hooks.ContextHook(), hooks.ErrorHook()],
+        hooks=[hooks.ContextHook(noauth=conf.auth_strategy == 'noauth'), hooks.ErrorHook()],
         force_canonical=False,
         guess_content_type_from_ext=False,
         logging=False,

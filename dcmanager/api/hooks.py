@@ -4,7 +4,6 @@ from pecan import hooks
 
 from dcmanager.api import errors
 from dcmanager.common import context as dc_context
-from dcmanager.conf import CONF
 
 # Where the client's own Accept header is kept (see dcmanager.api.app.NormalizeRequest).
 ORIGINAL_ACCEPT = 'dcmanager.accept'
@@ -15,10 +14,14 @@ class ContextHook(hooks.PecanHook):
 
     priority = 10
 
+    def __init__(self, noauth):
+        # Decided with the middleware when the app is built, never per request.
+        self.noauth = noauth
+
     def before(self, state):
         environ = state.request.environ
         request_id = environ.get('openstack.request_id')
-        if CONF.auth_strategy == 'noauth':
+        if self.noauth:
             state.request.context = dc_context.get_noauth_context(request_id=request_id)
         else:
             state.request.context = dc_context.RequestContext.from_environ(
