@@ -166,6 +166,7 @@ def keystone(tmp_path_factory):
             if url is None:
                 continue  # the free port was taken meanwhile: another one
             server = Keystone(url, admin_password)
+            server.config_file = os.path.join(workdir, 'keystone.conf')
             server.provision()
             yield server
             return
