@@ -12,7 +12,7 @@ from oslo_middleware import request_id
 import pecan
 
 from dcmanager import objects
-from dcmanager.api import hooks
+from dcmanager.api import hooks, pecan_argspec
 from dcmanager.api.controllers import root
 from dcmanager.conf import CONF
 
@@ -52,9 +52,11 @@ class VersionDocumentBypass:
 def setup_app(conf=CONF):
     """Build the API's WSGI application from the configuration."""
     objects.register_all()
+    pecan_argspec.install()
     app = pecan.make_app(
         root.RootController(),
-        hooks=[hooks.ContextHook(noauth=conf.auth_strategy == 'noauth'), hooks.ErrorHook()],
+        hooks=[hooks.ContextHook(noauth=conf.auth_strategy == 'noauth'), hooks.FormBodyHook(),
+               hooks.ErrorHook()],
         force_canonical=False,
         guess_content_type_from_ext=False,
         logging=False,

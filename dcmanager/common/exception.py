@@ -118,6 +118,26 @@ class SubcloudNameTaken(Conflict):
     msg_fmt = 'Subcloud with name %(name)s already exists'
 
 
+class SubcloudBusy(Conflict):
+    msg_fmt = 'Subcloud %(name)s is busy (%(state)s); try again when the operation has ended'
+
+
+class SubcloudChanged(Conflict):
+    msg_fmt = 'The subcloud was changed by another request meanwhile; try again'
+
+
+class SubcloudNotDeletableManaged(BadRequest):
+    msg_fmt = 'Cannot delete a subcloud that is "managed" status'
+
+
+class SubcloudNotDeletablePeerGroup(BadRequest):
+    msg_fmt = 'Cannot delete a subcloud that is part of a peer group on this site'
+
+
+class SubcloudNotDeletableBusy(BadRequest):
+    msg_fmt = 'Cannot delete a subcloud during an active operation.'
+
+
 # Peer groups, system peers, associations
 
 class SubcloudPeerGroupNotFound(NotFound):

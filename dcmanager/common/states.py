@@ -74,6 +74,32 @@ DEPLOY_PRE_ENROLL_FAILED = 'pre-enroll-failed'
 DEPLOY_ENROLLING = 'enrolling'
 DEPLOY_ENROLL_FAILED = 'enroll-failed'
 
+# Every deploy status of the v1.0 API (spec/api.md section 2), e.g. to validate a list filter.
+DEPLOY_STATES = frozenset((
+    # deploy
+    'not-deployed', 'pre-deploy', 'deploy-prep-failed', 'creating', 'create-failed',
+    'create-complete', 'pre-install', 'pre-install-failed', 'installing', 'install-failed',
+    'install-complete', 'pre-bootstrap', 'pre-bootstrap-failed', 'bootstrapping',
+    'bootstrap-failed', 'bootstrap-aborted', 'bootstrap-complete', 'pre-config',
+    'pre-config-failed', 'configuring', 'config-failed', 'deploying', 'deploy-failed', 'complete',
+    # abort
+    'aborting-install', 'install-aborted', 'aborting-bootstrap', 'aborting-config',
+    'config-aborted',
+    # enroll
+    'pre-enroll', 'pre-enroll-failed', 'pre-enroll-complete', 'pre-init-enroll',
+    'pre-init-enroll-failed', 'initiating-enroll', 'init-enroll-failed', 'init-enroll-complete',
+    'enrolling', 'enroll-failed', 'enroll-complete',
+    # restore
+    'pre-restore', 'restore-prep-failed', 'restoring', 'restore-failed', 'onsite-restoring',
+    'factory-restore-complete',
+    # geo-redundancy
+    'secondary', 'secondary-failed', 'pre-rehome', 'rehoming', 'rehome-failed',
+    'rehome-prep-failed', 'rehome-pending',
+    # other
+    'reconfiguring-network', 'network-reconfiguration-failed', 'sw-deploy-in-progress',
+    'sw-deploy-apply-strategy-failed',
+))
+
 # A DELETE is refused while one of these is under way.
 DELETE_BLOCKING_DEPLOY_STATES = frozenset((
     'pre-deploy', 'creating', 'pre-install', 'installing', 'pre-bootstrap', 'bootstrapping',

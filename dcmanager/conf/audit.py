@@ -1,4 +1,4 @@
-"""[audit] options: the subcloud audit service."""
+"""[audit] options: the subcloud audit service (scheduler and workers)."""
 
 from oslo_config import cfg
 
@@ -6,9 +6,34 @@ GROUP = cfg.OptGroup('audit', title='Subcloud audit options')
 
 opts = [
     cfg.IntOpt('interval', default=30, min=1,
-               help='Seconds between two audit cycles of a subcloud.'),
+               help='Seconds between two audits of a subcloud: a subcloud is due again once its '
+                    'last audit is this old.'),
+    cfg.FloatOpt('scan_interval', default=5.0, min=0.1,
+                 help='Seconds between two looks of the scheduler for due subclouds (at most '
+                      '"interval"). Subclouds come due at different moments, so a short scan '
+                      'spreads the audits over the interval instead of sending them in one '
+                      'burst, and a subcloud is audited about every "interval" seconds rather '
+                      'than every second interval.'),
+    cfg.IntOpt('batch_size', default=50, min=1,
+               help='Subclouds sent to a worker in one RPC message; any worker on the topic '
+                    'takes the message, so smaller batches spread a scan over more workers.'),
+    cfg.IntOpt('lease_seconds', default=180, min=10,
+               help='How long a claim on a subcloud holds. While it holds, no scheduler sends '
+                    'that subcloud again; a worker that dies leaves its claims to lapse after '
+                    'this long. Keep it above the longest audit: two [identity] '
+                    'request_timeout (token and agent) plus the time a batch may wait in a '
+                    'busy worker.'),
+    cfg.IntOpt('workers', default=4, min=0,
+               help='Worker processes dcmanager-audit forks next to its scheduler (with an RPC '
+                    'transport between processes, e.g. RabbitMQ). 0: the scheduler only, the '
+                    'workers run elsewhere. With the in-process transport (kombu+memory) the '
+                    'worker always runs inside the scheduler\'s process. Each worker runs '
+                    '[work_queue] workers threads.'),
     cfg.StrOpt('topic', default='dcmanager-audit',
                help='RPC topic the audit service listens on.'),
+    cfg.StrOpt('worker_topic', default='dcmanager-audit-worker',
+               help='RPC topic the audit workers listen on; the scheduler casts batches of '
+                    'subclouds to it and any worker takes each batch.'),
 ]
 
 

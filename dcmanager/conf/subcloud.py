@@ -18,6 +18,11 @@ opts = [
     cfg.StrOpt('admin_project', default='admin', help='Project of that user\'s token.'),
     cfg.StrOpt('admin_domain', default='Default',
                help='Domain (name) of that user and project.'),
+    cfg.IntOpt('enroll_workers', default=16, min=1,
+               help='Enrollments of added subclouds a manager runs at the same time.'),
+    cfg.IntOpt('enroll_max_pending', default=1000, min=1,
+               help='Enrollments a manager accepts at most (running and waiting). An add beyond '
+                    'this is refused with 503 before anything is created.'),
 ]
 
 

@@ -7,6 +7,7 @@ driver error. The implementation is ``dcmanager.db.sqlalchemy.api``.
 """
 
 from dcmanager.db.sqlalchemy import api as _impl
+from dcmanager.db.sqlalchemy import audit as _audit
 from dcmanager.db.sqlalchemy import subclouds as _subclouds
 
 
@@ -66,6 +67,15 @@ def subcloud_group_ensure_default(context):
 
 
 # Subclouds
+#
+# ``values`` are column values. State changes are compare-and-set: ``expected`` maps columns to the
+# value (or collection of values) the row must still hold, else nothing is written. Writers refuse
+# (InvalidInput) a management address range that overlaps another subcloud's and a bootstrap
+# address another subcloud has, checked in the writing transaction.
+
+LIST_COLUMNS = _subclouds.LIST_COLUMNS
+LIST_FILTERS = _subclouds.LIST_FILTERS
+
 
 def subcloud_get(context, subcloud_id):
     """The subcloud with this id, or SubcloudNotFound."""
@@ -77,24 +87,100 @@ def subcloud_get_by_name(context, name):
     return _subclouds.subcloud_get_by_name(context, name)
 
 
+def subcloud_get_by_region(context, region_name):
+    """The subcloud with this region name, or SubcloudNotFound."""
+    return _subclouds.subcloud_get_by_region(context, region_name)
+
+
+def subcloud_get_with_statuses(context, subcloud_id=None, name=None):
+    """(subcloud row, [(endpoint_type, sync_status)]) of the subcloud with this id (or
+    ``name``), read in one transaction; SubcloudNotFound. The row has every column but the
+    secrets, as attributes."""
+    return _subclouds.subcloud_get_with_statuses(context, subcloud_id, name)
+
+
 def subcloud_get_all(context, group_id=None):
     """Every subcloud ordered by id, optionally only those of one group."""
     return _subclouds.subcloud_get_all(context, group_id=group_id)
 
 
+def subcloud_list_rows(context, filters=None, limit=None, marker=None):
+    """Read-only rows (tuples of ``LIST_COLUMNS``, in that order) ordered by id, from one SELECT.
+
+    Values are the driver's, unprocessed: a timestamp is a datetime or (SQLite) its stored text
+    ``YYYY-MM-DD hh:mm:ss.ffffff``, a boolean may be 0/1.
+
+    ``filters`` maps a column of ``LIST_FILTERS`` to the value it must equal (None: IS NULL);
+    ``marker``: only ids above it; ``limit``: at most that many rows.
+    """
+    return _subclouds.subcloud_list_rows(context, filters, limit, marker)
+
+
+def subcloud_get_networks(context):
+    """(id, name, management_subnet) of every subcloud."""
+    return _subclouds.subcloud_get_networks(context)
+
+
 def subcloud_create(context, values):
-    """Insert a subcloud and its endpoint status rows; SubcloudNameTaken on a duplicate name."""
+    """Insert a subcloud and its endpoint status rows (all ``unknown``).
+
+    SubcloudNameTaken on a duplicate name, InvalidInput for an unknown group or an address clash.
+    """
     return _subclouds.subcloud_create(context, values)
 
 
+def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status=None):
+    """Write ``values`` if the row still matches ``expected``; returns the updated row.
+
+    ``endpoint_status`` ({endpoint type: status}, key None for every other endpoint) is written in
+    the same transaction, with the aggregate. SubcloudNotFound; SubcloudChanged when ``expected``
+    no longer holds; SubcloudNameTaken, Conflict (region), InvalidInput (group, address clash).
+    """
+    return _subclouds.subcloud_update(context, subcloud_id, values, expected, endpoint_status)
+
+
+def subcloud_transition(context, subcloud_id, from_status, values):
+    """Write ``values`` only if the deploy status is still ``from_status``; True if written."""
+    return _subclouds.subcloud_transition(context, subcloud_id, from_status, values)
+
+
+def subcloud_recover_transitory(context, description_format):
+    """Move every subcloud in a transitory deploy status to its failure status
+    (``states.TRANSITORY_DEPLOY_STATES``), its error description ``description_format`` % {state};
+    returns how many."""
+    return _subclouds.subcloud_recover_transitory(context, description_format)
+
+
+def subcloud_delete_if_allowed(context, subcloud_id):
+    """Delete a subcloud (statuses and alarm summary cascade) in one statement, only if it is not
+    managed, in no peer group and in no ``states.DELETE_BLOCKING_DEPLOY_STATES``.
+
+    SubcloudNotFound, or SubcloudNotDeletable{Managed,PeerGroup,Busy} saying why.
+    """
+    return _subclouds.subcloud_delete_if_allowed(context, subcloud_id)
+
+
 def subcloud_destroy(context, subcloud_id):
-    """Delete a subcloud and (by cascade) its status rows; SubcloudNotFound if absent."""
+    """Delete a subcloud and (by cascade) its status rows, unconditionally; SubcloudNotFound."""
     return _subclouds.subcloud_destroy(context, subcloud_id)
 
 
 def subcloud_get_secrets(context, subcloud_id):
     """The encrypted secrets column of a subcloud (None if none); SubcloudNotFound if absent."""
     return _subclouds.subcloud_get_secrets(context, subcloud_id)
+
+
+def subcloud_endpoint_status_get(context, subcloud_id):
+    """(endpoint_type, sync_status) rows of a subcloud, in creation order."""
+    return _subclouds.subcloud_endpoint_status_get(context, subcloud_id)
+
+
+def subcloud_endpoint_status_update(context, subcloud_id, statuses):
+    """Set endpoint statuses ({endpoint type: status}; key None = every endpoint not named;
+    status None = leave that one as it is) and
+    recompute the subcloud's aggregate ``sync_status``: all in-sync -> in-sync, any out-of-sync ->
+    out-of-sync, otherwise unknown. SubcloudNotFound."""
+    return _subclouds.subcloud_endpoint_status_update(context, subcloud_id, statuses)
 
 
 # Token cache (identity layer, database backend). Times are naive UTC.
@@ -133,3 +219,69 @@ def token_cache_purge(context, now):
 
 
 # Subcloud audit and alarm summary (see dcmanager.db.sqlalchemy.audit)
+#
+# A claim is (audit_owner, audit_lease_until) on the subcloud row: one token per dispatched batch.
+# Times are naive UTC. ``due_before`` is ``now - [audit] interval``.
+
+def subcloud_audit_due(context, now, due_before, limit):
+    """Ids of at most ``limit`` subclouds due for an audit, never-audited and oldest first.
+
+    Due: a deploy status in ``states.AUDITABLE_DEPLOY_STATES`` (not offline in
+    ``NOT_AUDITED_WHEN_OFFLINE``), last audited at or before ``due_before`` (or never), and no live
+    claim on it.
+    """
+    return _audit.subcloud_audit_due(context, now, due_before, limit)
+
+
+def subcloud_audit_claim(context, subcloud_ids, owner, now, until, due_before):
+    """Claim for ``owner`` until ``until`` those of ``subcloud_ids`` that are still due.
+
+    One compare-and-set UPDATE (rows with a live lease do not match), then the ids ``owner`` now
+    holds, sorted: two claimers never both get a subcloud, in threads or processes alike.
+    """
+    return _audit.subcloud_audit_claim(context, subcloud_ids, owner, now, until, due_before)
+
+
+def subcloud_audit_release(context, owner, subcloud_ids=None):
+    """Give up ``owner``'s claims (on ``subcloud_ids`` only, if given); returns how many."""
+    return _audit.subcloud_audit_release(context, owner, subcloud_ids)
+
+
+def subcloud_audit_get_claimed(context, subcloud_id, owner, now):
+    """The row of a subcloud ``owner`` holds a live claim on and that is still auditable, else
+    None (the claim lapsed or passed to another owner: the caller must leave it alone)."""
+    return _audit.subcloud_audit_get_claimed(context, subcloud_id, owner, now)
+
+
+def subcloud_audit_renew(context, subcloud_id, owner, now, until):
+    """Extend ``owner``'s live claim on a subcloud until ``until``; False if it is not live."""
+    return _audit.subcloud_audit_renew(context, subcloud_id, owner, now, until)
+
+
+def subcloud_audit_finish(context, subcloud_id, owner, now, values, endpoints_unknown=False,
+                          alarms=None, touch=False):
+    """Write an audit's result and give up the claim, in one transaction, if ``owner`` holds it.
+
+    ``values``: subcloud columns (availability_status, audit_fail_count); ``last_audit_at`` is
+    set to ``now``. ``endpoints_unknown``: every endpoint status and the aggregate sync status
+    become ``unknown``. ``alarms``: the alarm summary to store (dict of the five columns).
+    ``touch``: bump ``updated_at`` (a change the API should show). Returns False, having written
+    nothing but the release of a claim it still held, when the claim passed to another owner or
+    the subcloud left the auditable states meanwhile.
+    """
+    return _audit.subcloud_audit_finish(context, subcloud_id, owner, now, values,
+                                        endpoints_unknown, alarms, touch)
+
+
+def alarm_summary_set(context, subcloud_id, values):
+    """Create or replace a subcloud's alarm summary (the uuid is made once, at creation).
+
+    ``values``: critical_alarms, major_alarms, minor_alarms, warnings, cloud_status.
+    SubcloudNotFound if there is no such subcloud.
+    """
+    return _audit.alarm_summary_set(context, subcloud_id, values)
+
+
+def alarm_summary_get_all(context):
+    """Every alarm summary with its subcloud's name: (row, name) pairs, by id descending."""
+    return _audit.alarm_summary_get_all(context)

@@ -45,6 +45,32 @@ class SubcloudClient:
         self.session = pool.get(identity_url, username, password, project_name, user_domain_name,
                                 project_domain_name)
 
+    def identity_info(self):
+        """Authenticate (through the token cache: at most one token request) and read the
+        token: ``{"region_name", "project_id", "user_id"}``, the region being that of the
+        identity endpoint in the token's catalog (a subcloud's region name).
+
+        ``IdentityError`` when the identity service is unreachable, refuses the credentials or
+        gives a token without an identity endpoint.
+        """
+        try:
+            auth_ref = self.session.auth.get_access(self.session)
+        except exception.IdentityError:
+            raise
+        except ks_exc.ClientException as e:
+            raise exception.IdentityError(target=self.identity_url,
+                                          reason=e.__class__.__name__) from None
+        endpoints = auth_ref.service_catalog.get_endpoints(service_type='identity')
+        regions = [ep.get('region_id') or ep.get('region')
+                   for ep in endpoints.get('identity', [])]
+        regions = [region for region in regions if region]
+        if not regions:
+            raise exception.IdentityError(target=self.identity_url,
+                                          reason='the token has no identity endpoint with a '
+                                                 'region in its catalog')
+        return {'region_name': regions[0], 'project_id': auth_ref.project_id,
+                'user_id': auth_ref.user_id}
+
     def audit(self, audits=('base_audit', 'alarm_audit')):
         """PATCH /v1/dcaudit: the subcloud's availability and alarm counts.
 

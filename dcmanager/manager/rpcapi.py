@@ -3,6 +3,7 @@
 API version history:
 
     1.0 - Initial version: create_subcloud_group, update_subcloud_group, delete_subcloud_group.
+    1.1 - add_subcloud, update_subcloud, delete_subcloud.
 """
 
 from dcmanager.common import rpc
@@ -18,7 +19,7 @@ class ManagerAPI:
     bare 500.
     """
 
-    RPC_API_VERSION = '1.0'
+    RPC_API_VERSION = '1.1'
 
     def __init__(self, topic=None):
         self._client = rpc.get_client(topic or CONF.manager.topic, self.RPC_API_VERSION,
@@ -38,3 +39,28 @@ class ManagerAPI:
     def delete_subcloud_group(self, context, group_id):
         """Delete the group with ``group_id``; it must not be Default and must be empty."""
         return self._call(context, 'delete_subcloud_group', group_id=group_id)
+
+    def add_subcloud(self, context, subcloud, secrets):
+        """Create ``subcloud`` (an unsaved Subcloud) and start its enrollment; returns the stored
+        Subcloud (deploy status ``pre-enroll``).
+
+        ``secrets`` is the encrypted secrets column (``Subcloud.encrypt_secrets``): passwords
+        never cross the bus in clear. The enrollment runs in the manager after the answer.
+        """
+        return self._call(context, 'add_subcloud', version='1.1', subcloud=subcloud,
+                          secrets=secrets)
+
+    def update_subcloud(self, context, subcloud, force=False, secrets=None):
+        """Apply the changed fields of ``subcloud`` all at once, or none of them; returns the
+        stored Subcloud.
+
+        ``force`` manages an offline subcloud; ``secrets`` (encrypted, as for add_subcloud) are
+        merged into the stored ones.
+        """
+        return self._call(context, 'update_subcloud', version='1.1', subcloud=subcloud,
+                          force=force, secrets=secrets)
+
+    def delete_subcloud(self, context, subcloud_id):
+        """Delete the subcloud with ``subcloud_id`` unless it is managed, in a peer group or
+        busy."""
+        return self._call(context, 'delete_subcloud', version='1.1', subcloud_id=subcloud_id)

@@ -4,9 +4,10 @@ from oslo_log import log as logging
 import oslo_messaging as messaging
 
 from dcmanager import objects
+from dcmanager.common import context as dc_context
 from dcmanager.common import exception, periodic, rpc
 from dcmanager.conf import CONF
-from dcmanager.manager import rpcapi, subcloud_groups
+from dcmanager.manager import enroll, rpcapi, subcloud_groups, subclouds
 from dcmanager.objects import base as objects_base
 from dcmanager.objects import token_store
 
@@ -17,6 +18,9 @@ class ManagerEndpoint:
     """RPC endpoints of topic ``[manager] topic``; each method is a handful of lines."""
 
     target = messaging.Target(version=rpcapi.ManagerAPI.RPC_API_VERSION)
+
+    def __init__(self, enroller):
+        self.enroller = enroller
 
     @messaging.expected_exceptions(exception.DCManagerException)
     def create_subcloud_group(self, context, group):
@@ -30,6 +34,18 @@ class ManagerEndpoint:
     def delete_subcloud_group(self, context, group_id):
         return subcloud_groups.delete(context, group_id)
 
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def add_subcloud(self, context, subcloud, secrets):
+        return subclouds.add(context, subcloud, secrets, self.enroller)
+
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def update_subcloud(self, context, subcloud, force=False, secrets=None):
+        return subclouds.update(context, subcloud, force=force, secrets=secrets)
+
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def delete_subcloud(self, context, subcloud_id):
+        return subclouds.delete(context, subcloud_id)
+
 
 class ManagerService:
     """Runs the RPC server of the manager until stopped."""
@@ -38,11 +54,16 @@ class ManagerService:
         self.host = host or CONF.host
         self._server = None
         self._tasks = []
+        self.enroller = None
 
     def start(self):
         objects.register_all()
+        # Recovery first: nothing this manager accepts can be mistaken for a leftover.
+        enroll.recover(dc_context.get_admin_context())
+        self.enroller = enroll.Enroller()
         self._server = rpc.get_server(CONF.manager.topic, self.host,
-                                      rpcapi.ManagerAPI.RPC_API_VERSION, [ManagerEndpoint()],
+                                      rpcapi.ManagerAPI.RPC_API_VERSION,
+                                      [ManagerEndpoint(self.enroller)],
                                       objects_base.DCManagerObjectSerializer())
         self._server.start()
         if CONF.token_cache.backend == 'database':
@@ -60,4 +81,7 @@ class ManagerService:
             self._server.stop()
             self._server.wait()
             self._server = None
+        if self.enroller is not None:
+            self.enroller.stop()
+            self.enroller = None
             LOG.info('Manager stopped')

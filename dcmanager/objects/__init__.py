@@ -3,5 +3,6 @@
 
 def register_all():
     # Importing the modules registers the classes with the registry.
+    __import__('dcmanager.objects.alarm_summary')
     __import__('dcmanager.objects.subcloud')
     __import__('dcmanager.objects.subcloud_group')

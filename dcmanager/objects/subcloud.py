@@ -52,18 +52,45 @@ class Subcloud(base.DCManagerObject):
 
     # Secrets given at add time (admin/sysadmin/bmc passwords) live in the ``secrets`` column,
     # encrypted with the site key. They are not a field: they never travel in an RPC payload
-    # and no view can print them. Read them with ``get_secrets`` where they are used.
+    # in clear and no view can print them. Read them with ``get_secrets`` where they are used.
+
+    # The columns of a list row (``list_rows``) and the filters it takes.
+    LIST_COLUMNS = db_api.LIST_COLUMNS
+    LIST_FILTERS = db_api.LIST_FILTERS
 
     @staticmethod
     def encrypt_secrets(secrets):
         """The column value for ``secrets`` (a dict of str)."""
         return crypto.encrypt(json.dumps(secrets, sort_keys=True))
 
+    @staticmethod
+    def decrypt_secrets(ciphertext):
+        """The dict ``encrypt_secrets`` made ``ciphertext`` of ({} for None)."""
+        return json.loads(crypto.decrypt(ciphertext)) if ciphertext else {}
+
+    @staticmethod
+    def make_rehome_data(saved_payload, bootstrap_address):
+        """The ``rehome_data`` text: ``{"saved_payload": {<bootstrap values without secrets>,
+        "bootstrap-address": <address>}}``, the reference's format (dates become strings)."""
+        payload = dict(saved_payload or {})
+        payload['bootstrap-address'] = bootstrap_address
+        return json.dumps({'saved_payload': payload}, sort_keys=True, default=str)
+
+    def saved_payload(self):
+        """The saved bootstrap values of ``rehome_data`` ({} if none)."""
+        if not self.obj_attr_is_set('rehome_data') or not self.rehome_data:
+            return {}
+        return json.loads(self.rehome_data).get('saved_payload') or {}
+
     @classmethod
     def get_secrets(cls, context, subcloud_id):
         """The decrypted secrets of a subcloud ({} if none were given)."""
-        ciphertext = db_api.subcloud_get_secrets(context, subcloud_id)
-        return json.loads(crypto.decrypt(ciphertext)) if ciphertext else {}
+        return cls.decrypt_secrets(db_api.subcloud_get_secrets(context, subcloud_id))
+
+    @staticmethod
+    def get_secrets_ciphertext(context, subcloud_id):
+        """The secrets column as stored (for a compare-and-set of it)."""
+        return db_api.subcloud_get_secrets(context, subcloud_id)
 
     @classmethod
     def get_by_id(cls, context, subcloud_id):
@@ -74,6 +101,12 @@ class Subcloud(base.DCManagerObject):
     def get_by_name(cls, context, name):
         """The subcloud with this name, or SubcloudNotFound."""
         return cls._from_db_object(context, cls(), db_api.subcloud_get_by_name(context, name))
+
+    @classmethod
+    def get_by_region_name(cls, context, region_name):
+        """The subcloud with this region name, or SubcloudNotFound."""
+        return cls._from_db_object(context, cls(),
+                                   db_api.subcloud_get_by_region(context, region_name))
 
     @classmethod
     def get_by_ref(cls, context, ref):
@@ -88,13 +121,92 @@ class Subcloud(base.DCManagerObject):
         """Every subcloud ordered by id, optionally only one group's."""
         return cls._from_db_objects(context, db_api.subcloud_get_all(context, group_id=group_id))
 
-    def create(self, context=None):
-        """Insert this subcloud with its endpoint status rows."""
+    @classmethod
+    def get_with_statuses(cls, context, ref):
+        """(Subcloud, [{"endpoint_type", "sync_status"}]) of the subcloud ``ref`` names (all
+        digits: an id, else a name), read in one transaction; SubcloudNotFound."""
+        ref = str(ref)
+        if ref.isdigit():
+            db_obj, statuses = db_api.subcloud_get_with_statuses(context, subcloud_id=int(ref))
+        else:
+            db_obj, statuses = db_api.subcloud_get_with_statuses(context, name=ref)
+        return (cls._from_db_object(context, cls(), db_obj),
+                [{'endpoint_type': endpoint, 'sync_status': status}
+                 for endpoint, status in statuses])
+
+    @staticmethod
+    def list_rows(context, filters=None, limit=None, marker=None):
+        """Read-only list rows (tuples of ``LIST_COLUMNS``, in that order, also readable by
+        attribute) ordered by id, without building an object per subcloud: what a list of
+        thousands of subclouds needs.
+
+        ``filters`` maps a name of ``LIST_FILTERS`` to the value it must equal; ``marker``: only
+        ids above it; ``limit``: at most that many rows.
+        """
+        return db_api.subcloud_list_rows(context, filters, limit, marker)
+
+    @staticmethod
+    def networks(context):
+        """(id, name, management_subnet) of every subcloud."""
+        return db_api.subcloud_get_networks(context)
+
+    @staticmethod
+    def endpoint_statuses(context, subcloud_id):
+        """[{"endpoint_type", "sync_status"}] of a subcloud, in creation order."""
+        return [{'endpoint_type': endpoint, 'sync_status': status}
+                for endpoint, status in db_api.subcloud_endpoint_status_get(context, subcloud_id)]
+
+    @staticmethod
+    def set_endpoint_statuses(context, subcloud_id, statuses):
+        """Set endpoint statuses ({type: status}; key None = all others) and the aggregate."""
+        db_api.subcloud_endpoint_status_update(context, subcloud_id, statuses)
+
+    @staticmethod
+    def transition(context, subcloud_id, from_status, to_status, **values):
+        """Compare-and-set the deploy status ``from_status`` -> ``to_status`` (with ``values``);
+        True if this caller made the change."""
+        return db_api.subcloud_transition(context, subcloud_id, from_status,
+                                          dict(values, deploy_status=to_status))
+
+    @staticmethod
+    def recover_transitory(context, description_format):
+        """Move every subcloud left in a transitory deploy status to its failure status;
+        returns how many. ``description_format`` gets ``%(state)s``."""
+        return db_api.subcloud_recover_transitory(context, description_format)
+
+    def create(self, context=None, secrets=None):
+        """Insert this subcloud with its endpoint status rows; ``secrets`` is the encrypted
+        column value (``encrypt_secrets``)."""
         if self.obj_attr_is_set('id'):
             raise exception.DCManagerException('Subcloud already created')
         context = context or self._context
-        self._from_db_object(context, self, db_api.subcloud_create(context, self._changed_values()))
+        values = self._changed_values()
+        if secrets is not None:
+            values['secrets'] = secrets
+        self._from_db_object(context, self, db_api.subcloud_create(context, values))
+
+    def save(self, context=None, expected=None, secrets=None, endpoint_status=None):
+        """Write the changed fields (and ``secrets``, the encrypted column value) if the row still
+        matches ``expected`` ({field: value or collection of values}); SubcloudChanged if not.
+
+        ``endpoint_status`` ({endpoint type: status}, key None = all others) is written in the
+        same transaction.
+        """
+        context = context or self._context
+        values = self._changed_values()
+        values.pop('id', None)
+        if secrets is not None:
+            values['secrets'] = secrets
+        if not values and not endpoint_status:
+            return
+        db_obj = db_api.subcloud_update(context, self.id, values, expected=expected,
+                                        endpoint_status=endpoint_status)
+        self._from_db_object(context, self, db_obj)
+
+    def delete_if_allowed(self, context=None):
+        """Delete this subcloud unless it is managed, in a peer group or busy (one statement)."""
+        db_api.subcloud_delete_if_allowed(context or self._context, self.id)
 
     def destroy(self, context=None):
-        """Delete this subcloud."""
+        """Delete this subcloud, whatever its state."""
         db_api.subcloud_destroy(context or self._context, self.id)

@@ -2,9 +2,10 @@
 
 import itertools
 
-from dcmanager.policies import base, subcloud_groups
+from dcmanager.policies import alarms, base, subcloud_groups, subclouds
 
 
 def list_rules():
     """Every default rule, for the enforcer and for oslopolicy-sample-generator."""
-    return list(itertools.chain(base.list_rules(), subcloud_groups.list_rules()))
+    return list(itertools.chain(base.list_rules(), subcloud_groups.list_rules(),
+                                subclouds.list_rules(), alarms.list_rules()))

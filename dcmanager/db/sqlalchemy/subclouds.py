@@ -1,14 +1,51 @@
-"""Subclouds and their endpoint statuses (SQLAlchemy implementation)."""
+"""Subclouds and their endpoint statuses (SQLAlchemy implementation).
+
+State changes are compare-and-set updates (``expected`` columns in the WHERE clause). The rules the
+schema cannot express — a management address range must not overlap another subcloud's, two
+subclouds must not share a bootstrap address — are checked inside the writing transaction, after
+the write: SQLite has the database write lock by then and PostgreSQL takes a transaction-scoped
+advisory lock first, so two concurrent writers cannot both pass the check.
+"""
 
 from oslo_db import exception as db_exc
+import sqlalchemy as sa
 
-from dcmanager.common import exception, states
+from dcmanager.common import exception, network, states
 from dcmanager.db.sqlalchemy import models
 from dcmanager.db.sqlalchemy.api import _one_or_raise, main_context_manager
 
+_SC = models.Subcloud
+_STATUS = models.SubcloudStatus
+
+# Arbitrary constant naming the advisory lock that serialises address allocations (PostgreSQL).
+_ADDRESS_LOCK = 0x5C0AD0
+
+# The columns a list row carries (the list view formats them; see dcmanager.api.views).
+LIST_COLUMNS = (
+    'id', 'name', 'description', 'location', 'software_version', 'management_state',
+    'availability_status', 'deploy_status', 'backup_status', 'backup_datetime',
+    'error_description', 'region_name', 'management_subnet', 'management_start_ip',
+    'management_end_ip', 'management_gateway_ip', 'openstack_installed', 'prestage_status',
+    'prestage_versions', 'systemcontroller_gateway_ip', 'created_at', 'updated_at', 'group_id',
+    'peer_group_id', 'sync_status',
+)
+LIST_FILTERS = ('availability_status', 'management_state', 'deploy_status', 'group_id',
+                'peer_group_id')
+
+
+def _raw(column):
+    """``column`` without result processing: the driver's own value (a list of thousands of rows
+    must not parse every timestamp; the API view formats them)."""
+    return sa.type_coerce(column, sa.types.NullType()).label(column.key)
+
+
+_LIST_SELECT = sa.select(*(_raw(getattr(_SC, name)) for name in LIST_COLUMNS))
+
+_ADDRESS_COLUMNS = ('management_start_ip', 'management_end_ip', 'bootstrap_address')
+
 
 def _subcloud_query(context):
-    return context.session.query(models.Subcloud)
+    return context.session.query(_SC)
 
 
 @main_context_manager.reader
@@ -24,31 +61,198 @@ def subcloud_get_by_name(context, name):
 
 
 @main_context_manager.reader
+def subcloud_get_by_region(context, region_name):
+    return _one_or_raise(_subcloud_query(context).filter_by(region_name=region_name),
+                         exception.SubcloudNotFound())
+
+
+# A subcloud read for display: a Core row (attributes named like the columns) of every column
+# but the secrets. Built once, with bind parameters: a show is a couple of milliseconds, and
+# building and keying statements anew for each would be a good part of it.
+_SHOW_SELECT = sa.select(*(column for column in _SC.__table__.columns if column.key != 'secrets'))
+_SHOW_BY_ID = _SHOW_SELECT.where(_SC.id == sa.bindparam('ref'))
+_SHOW_BY_NAME = _SHOW_SELECT.where(_SC.name == sa.bindparam('ref'))
+_STATUSES = (sa.select(_STATUS.endpoint_type, _STATUS.sync_status)
+             .where(_STATUS.subcloud_id == sa.bindparam('subcloud_id')).order_by(_STATUS.id))
+
+
+@main_context_manager.reader
+def subcloud_get_with_statuses(context, subcloud_id=None, name=None):
+    connection = context.session.connection()
+    if name is None:
+        subcloud = connection.execute(_SHOW_BY_ID, {'ref': subcloud_id}).first()
+    else:
+        subcloud = connection.execute(_SHOW_BY_NAME, {'ref': name}).first()
+    if subcloud is None:
+        raise exception.SubcloudNotFound()
+    return subcloud, connection.execute(_STATUSES, {'subcloud_id': subcloud.id}).all()
+
+
+@main_context_manager.reader
 def subcloud_get_all(context, group_id=None):
     query = _subcloud_query(context)
     if group_id is not None:
         query = query.filter_by(group_id=group_id)
-    return query.order_by(models.Subcloud.id).all()
+    return query.order_by(_SC.id).all()
+
+
+@main_context_manager.reader
+def subcloud_list_rows(context, filters=None, limit=None, marker=None):
+    stmt = _LIST_SELECT
+    for name, value in (filters or {}).items():
+        if name not in LIST_FILTERS:
+            raise exception.InvalidInput(reason='Unknown filter: %s' % name)
+        column = getattr(_SC, name)
+        stmt = stmt.where(column.is_(None) if value is None else column == value)
+    if marker is not None:
+        stmt = stmt.where(_SC.id > marker)
+    stmt = stmt.order_by(_SC.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    # Core rows: the ORM's per-row result machinery is not needed for plain columns.
+    return context.session.connection().execute(stmt).all()
+
+
+@main_context_manager.reader
+def subcloud_get_networks(context):
+    return context.session.execute(
+        sa.select(_SC.id, _SC.name, _SC.management_subnet)).all()
+
+
+def _lock_addresses(session):
+    if session.get_bind().dialect.name == 'postgresql':
+        session.execute(sa.text('SELECT pg_advisory_xact_lock(:key)'), {'key': _ADDRESS_LOCK})
+
+
+def _check_addresses(session, subcloud_id):
+    """Refuse (InvalidInput) a management range or bootstrap address another subcloud has."""
+    mine = session.execute(sa.select(*(getattr(_SC, c) for c in _ADDRESS_COLUMNS))
+                           .where(_SC.id == subcloud_id)).one()
+    others = session.execute(sa.select(_SC.name, *(getattr(_SC, c) for c in _ADDRESS_COLUMNS))
+                             .where(_SC.id != subcloud_id)).all()
+    start, end, address = mine
+    if address:
+        for other in others:
+            if other.bootstrap_address == address:
+                raise exception.InvalidInput(
+                    reason='bootstrap-address %s is already used by subcloud %s'
+                    % (address, other.name))
+    if start and end:
+        clash = network.overlapping(start, end, [(o.name, o.management_start_ip,
+                                                  o.management_end_ip) for o in others])
+        if clash is not None:
+            raise exception.InvalidInput(
+                reason='management address range %s-%s overlaps the range %s-%s of subcloud %s'
+                % (start, end, clash[1], clash[2], clash[0]))
+
+
+def _translate_write_error(error, values):
+    if isinstance(error, db_exc.DBDuplicateEntry):
+        columns = error.columns or []
+        if 'name' in columns:
+            return exception.SubcloudNameTaken(name=values.get('name'))
+        if 'region_name' in columns:
+            return exception.Conflict(reason='region %s is already used by another subcloud'
+                                      % values.get('region_name'))
+        return exception.InvalidInput(reason='another subcloud already uses this %s'
+                                      % ', '.join(columns or ['value']))
+    return exception.InvalidInput(reason='Invalid group_id')
 
 
 @main_context_manager.writer
 def subcloud_create(context, values):
-    subcloud = models.Subcloud()
+    session = context.session
+    _lock_addresses(session)
+    subcloud = _SC()
     subcloud.update(values)
     try:
-        context.session.add(subcloud)
-        context.session.flush()
-    except db_exc.DBDuplicateEntry as e:
-        if 'name' in (e.columns or []):
-            raise exception.SubcloudNameTaken(name=values.get('name')) from None
-        raise exception.Conflict(reason='a subcloud already uses %s' % ', '.join(e.columns)) \
-            from None
-    except db_exc.DBReferenceError:
-        raise exception.InvalidInput(reason='Invalid group_id') from None
+        session.add(subcloud)
+        session.flush()
+    except (db_exc.DBDuplicateEntry, db_exc.DBReferenceError) as e:
+        raise _translate_write_error(e, values) from None
+    _check_addresses(session, subcloud.id)
     for endpoint in states.ENDPOINT_TYPES:
-        context.session.add(models.SubcloudStatus(subcloud_id=subcloud.id, endpoint_type=endpoint,
-                                                  sync_status=states.SYNC_UNKNOWN))
+        session.add(_STATUS(subcloud_id=subcloud.id, endpoint_type=endpoint,
+                            sync_status=states.SYNC_UNKNOWN))
     return subcloud
+
+
+def _where_expected(stmt, expected):
+    for name, value in (expected or {}).items():
+        column = getattr(_SC, name)
+        if isinstance(value, (set, frozenset, tuple, list)):
+            stmt = stmt.where(column.in_(list(value)))
+        elif value is None:
+            stmt = stmt.where(column.is_(None))
+        else:
+            stmt = stmt.where(column == value)
+    return stmt
+
+
+@main_context_manager.writer
+def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status=None):
+    session = context.session
+    checks_addresses = any(column in values for column in _ADDRESS_COLUMNS)
+    if checks_addresses:
+        _lock_addresses(session)
+    if values:
+        stmt = _where_expected(sa.update(_SC).where(_SC.id == subcloud_id), expected)
+        try:
+            updated = session.execute(stmt.values(**values)).rowcount
+        except (db_exc.DBDuplicateEntry, db_exc.DBReferenceError) as e:
+            raise _translate_write_error(e, values) from None
+        if not updated:
+            _one_or_raise(_subcloud_query(context).filter_by(id=subcloud_id),
+                          exception.SubcloudNotFound())
+            raise exception.SubcloudChanged()
+    if checks_addresses:
+        _check_addresses(session, subcloud_id)
+    if endpoint_status:
+        _set_endpoint_status(session, subcloud_id, endpoint_status)
+    session.expire_all()
+    return _one_or_raise(_subcloud_query(context).filter_by(id=subcloud_id),
+                         exception.SubcloudNotFound())
+
+
+@main_context_manager.writer
+def subcloud_transition(context, subcloud_id, from_status, values):
+    stmt = (sa.update(_SC).where(_SC.id == subcloud_id, _SC.deploy_status == from_status)
+            .values(**values))
+    try:
+        return context.session.execute(stmt).rowcount == 1
+    except db_exc.DBDuplicateEntry as e:
+        raise _translate_write_error(e, values) from None
+
+
+@main_context_manager.writer
+def subcloud_recover_transitory(context, description_format):
+    recovered = 0
+    for transitory, failed in sorted(states.TRANSITORY_DEPLOY_STATES.items()):
+        stmt = (sa.update(_SC).where(_SC.deploy_status == transitory)
+                .values(deploy_status=failed,
+                        error_description=description_format % {'state': transitory}))
+        recovered += context.session.execute(stmt).rowcount
+    return recovered
+
+
+@main_context_manager.writer
+def subcloud_delete_if_allowed(context, subcloud_id):
+    deleted = context.session.execute(
+        sa.delete(_SC).where(_SC.id == subcloud_id,
+                             _SC.management_state != states.MANAGED,
+                             _SC.peer_group_id.is_(None),
+                             _SC.deploy_status.not_in(sorted(states.DELETE_BLOCKING_DEPLOY_STATES)))
+    ).rowcount
+    if deleted:
+        return
+    # Nothing deleted: say why, from the same transaction.
+    row = _one_or_raise(_subcloud_query(context).filter_by(id=subcloud_id),
+                        exception.SubcloudNotFound())
+    if row.management_state == states.MANAGED:
+        raise exception.SubcloudNotDeletableManaged()
+    if row.peer_group_id is not None:
+        raise exception.SubcloudNotDeletablePeerGroup()
+    raise exception.SubcloudNotDeletableBusy()
 
 
 @main_context_manager.writer
@@ -58,10 +262,67 @@ def subcloud_destroy(context, subcloud_id):
         raise exception.SubcloudNotFound()
 
 
+@main_context_manager.reader
+def subcloud_get_secrets(context, subcloud_id):
+    row = _one_or_raise(context.session.query(_SC.secrets).filter_by(id=subcloud_id),
+                        exception.SubcloudNotFound())
+    return row.secrets
+
+
+# ---------------------------------------------------------------- endpoint statuses
+
+def _endpoint_statuses(session, subcloud_id):
+    return session.connection().execute(_STATUSES, {'subcloud_id': subcloud_id}).all()
 
 
 @main_context_manager.reader
-def subcloud_get_secrets(context, subcloud_id):
-    row = _one_or_raise(context.session.query(models.Subcloud.secrets).filter_by(id=subcloud_id),
-                        exception.SubcloudNotFound())
-    return row.secrets
+def subcloud_endpoint_status_get(context, subcloud_id):
+    return _endpoint_statuses(context.session, subcloud_id)
+
+
+@main_context_manager.writer
+def subcloud_endpoint_status_update(context, subcloud_id, statuses):
+    _one_or_raise(context.session.query(_SC.id).filter_by(id=subcloud_id),
+                  exception.SubcloudNotFound())
+    _set_endpoint_status(context.session, subcloud_id, statuses)
+
+
+def _set_endpoint_status(session, subcloud_id, statuses):
+    """Write ``statuses`` ({endpoint type: status}; key None = every endpoint not named; status
+    None = leave that endpoint as it is) and the aggregate, in the caller's transaction."""
+    others = statuses.get(None)
+    named = {k: v for k, v in statuses.items() if k is not None}
+    for endpoint, status in named.items():
+        if status is None:
+            continue
+        updated = session.execute(
+            sa.update(_STATUS).where(_STATUS.subcloud_id == subcloud_id,
+                                     _STATUS.endpoint_type == endpoint)
+            .values(sync_status=status)).rowcount
+        if not updated:
+            session.add(_STATUS(subcloud_id=subcloud_id, endpoint_type=endpoint,
+                                sync_status=status))
+    if others is not None:
+        session.execute(sa.update(_STATUS).where(_STATUS.subcloud_id == subcloud_id,
+                                                 _STATUS.endpoint_type.not_in(list(named)))
+                        .values(sync_status=others))
+    session.flush()
+    recompute_sync_status(session, [subcloud_id])
+
+
+def recompute_sync_status(session, subcloud_ids):
+    """Set ``subclouds.sync_status`` of ``subcloud_ids`` from their endpoint statuses, in one
+    statement: every endpoint in-sync -> in-sync; any out-of-sync -> out-of-sync; otherwise (an
+    unknown endpoint, or none at all) unknown."""
+    status = _STATUS
+    mine = status.subcloud_id == _SC.id
+    any_out = sa.exists().where(mine, status.sync_status == states.SYNC_OUT_OF_SYNC)
+    any_not_in = sa.exists().where(mine, status.sync_status != states.SYNC_IN_SYNC)
+    any_row = sa.exists().where(mine)
+    aggregate = sa.case(
+        (any_out, states.SYNC_OUT_OF_SYNC),
+        (sa.or_(any_not_in, ~any_row), states.SYNC_UNKNOWN),
+        else_=states.SYNC_IN_SYNC)
+    # updated_at is left alone: the aggregate is derived data, not a change of the subcloud.
+    session.execute(sa.update(_SC).where(_SC.id.in_(list(subcloud_ids)))
+                    .values(sync_status=aggregate, updated_at=_SC.updated_at))

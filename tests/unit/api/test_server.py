@@ -60,3 +60,14 @@ def test_site_is_still_noauth_on_loopback(site):
     # Runs after the tests above: their overrides are gone and the site's own override is back.
     assert CONF.auth_strategy == 'noauth'
     assert CONF.api.bind_host == '127.0.0.1'
+
+
+def test_freeze_heap_takes_the_start_up_heap_out_of_collections():
+    import gc
+
+    kept = [object() for _ in range(10)]
+    try:
+        server.freeze_heap()
+        assert gc.get_freeze_count() >= len(kept)
+    finally:
+        gc.unfreeze()

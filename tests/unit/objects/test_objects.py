@@ -14,6 +14,7 @@ from dcmanager.objects import base, fields
 # A change to an object's fields or remotable methods changes its fingerprint: bump the object's
 # VERSION (with a history comment and, if needed, obj_make_compatible) and update this table.
 expected_object_fingerprints = {
+    'AlarmSummary': '1.0-afe1b048c8e703e47c2bf0e0693d3b28',
     'Subcloud': '1.1-03295c8e251cc10191989e6a3f02eeed',
     'SubcloudGroup': '1.0-6c527cc909a41eb2a2b1f40d4df7a536',
 }

@@ -132,3 +132,29 @@ def test_noauth_context_is_the_admin():
     ctx = dc_context.get_noauth_context()
     for action, rule in GROUP_RULES.items():
         assert _allowed(rule, ctx), action
+
+
+# ------------------------------------------------------------------ subclouds: per-field rules
+
+@pytest.mark.parametrize('fields,needed', [
+    ({'management-state'}, ['dc_api:subclouds:manage_unmanage']),
+    ({'management-state', 'force'}, ['dc_api:subclouds:manage_unmanage']),
+    ({'description'}, ['dc_api:subclouds:modify']),
+    ({'management-state', 'description'},
+     ['dc_api:subclouds:manage_unmanage', 'dc_api:subclouds:modify']),
+    (set(), ['dc_api:subclouds:modify']),
+])
+def test_subcloud_update_rules(fields, needed):
+    from dcmanager.policies import subclouds
+    assert subclouds.update_rules(fields) == needed
+
+
+@pytest.mark.parametrize('roles,manage,modify', [
+    (('operator',), True, False), (('configurator',), True, True), (('admin',), True, True),
+    (('reader',), False, False), (('member',), False, False),
+])
+def test_subcloud_manage_and_modify_rules(roles, manage, modify):
+    from dcmanager.policies import subclouds
+    ctx = _ctx('admin', *roles)
+    assert _allowed(subclouds.MANAGE_UNMANAGE, ctx) is manage
+    assert _allowed(subclouds.MODIFY, ctx) is modify

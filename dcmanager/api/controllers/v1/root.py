@@ -3,7 +3,7 @@
 import pecan
 
 from dcmanager.api.controllers import base
-from dcmanager.api.controllers.v1 import subcloud_groups
+from dcmanager.api.controllers.v1 import alarms, subcloud_groups, subclouds
 
 
 class V1Controller(base.CollectionRoot):
@@ -14,3 +14,5 @@ class V1Controller(base.CollectionRoot):
 
 
 pecan.route(V1Controller, 'subcloud-groups', subcloud_groups.SubcloudGroupsController())
+pecan.route(V1Controller, 'subclouds', subclouds.SubcloudsController())
+pecan.route(V1Controller, 'alarms', alarms.AlarmsController())

@@ -1,0 +1,147 @@
+"""/v1.0/subclouds: list (filters, pages), show (and detail), add, update, delete.
+
+Add and update take ``multipart/form-data`` as the CLI sends it, or JSON with the same keys
+(``dcmanager.api.forms``). Passwords are encrypted here, before the RPC call, and never leave this
+process in clear. The list reads plain rows (no object per subcloud): it must stay fast with
+thousands of subclouds.
+"""
+
+import urllib.parse
+
+import pecan
+
+from dcmanager import objects
+from dcmanager.api import forms, policy, schemas, views
+from dcmanager.api.controllers import base
+from dcmanager.api.schemas import subcloud_values
+from dcmanager.api.schemas import subclouds as schema
+from dcmanager.common import exception, states
+from dcmanager.conf import CONF
+from dcmanager.policies import subclouds as rules
+
+
+def _group_id(ctx, ref, message):
+    """The id of the group ``ref`` (id or name, as typed) names; InvalidInput(message) if none."""
+    try:
+        return objects.SubcloudGroup.get_by_ref(ctx, ref).id
+    except exception.SubcloudGroupNotFound:
+        raise exception.InvalidInput(reason=message) from None
+
+
+def _show(ctx, ref, detail):
+    subcloud, statuses = objects.Subcloud.get_with_statuses(ctx, ref)
+    return views.subcloud_show(subcloud, statuses, detail=detail)
+
+
+def _answer(ctx, subcloud):
+    """The body of an add or update: the subcloud as the manager returned it (its enrollment
+    may have moved on since; GET shows that) with its endpoint statuses."""
+    return views.subcloud_show(subcloud, objects.Subcloud.endpoint_statuses(ctx, subcloud.id),
+                               detail=True)
+
+
+def _json(text):
+    """A 200 response with ``text``, JSON already encoded (ASCII)."""
+    pecan.response.status = 200
+    pecan.response.content_type = 'application/json'
+    pecan.response.body = text.encode('ascii')
+    return pecan.response
+
+
+def _next_url(query, last_id):
+    url = (CONF.api.public_url or pecan.request.application_url).rstrip('/')
+    params = dict(query, marker=last_id)
+    return '%s/v1.0/subclouds?%s' % (url, urllib.parse.urlencode(sorted(params.items())))
+
+
+class SubcloudDetailController(base.CollectionRoot):
+    """GET /v1.0/subclouds/<ref>/detail (anything below it is 404)."""
+
+    @pecan.expose('json')
+    def get_all(self, ref):
+        ctx = base.context()
+        policy.authorize(rules.GET, ctx)
+        return _show(ctx, ref, detail=True)
+
+
+class SubcloudsController(base.CollectionRoot):
+
+    detail = SubcloudDetailController()
+
+    @pecan.expose('json')
+    def get_all(self, **query):
+        ctx = base.context()
+        policy.authorize(rules.GET, ctx)
+        query = schemas.validate(schema.LIST_QUERY, query, schema.LIST_MESSAGES)
+        filters = {schema.LIST_FILTERS[k]: v for k, v in query.items() if k in schema.LIST_FILTERS}
+        limit = query.get('limit')
+        # One row more than the page tells whether there is a next page.
+        rows = objects.Subcloud.list_rows(ctx, filters, None if limit is None else limit + 1,
+                                          query.get('marker'))
+        extra = {}
+        if limit is not None and len(rows) > limit:
+            rows = rows[:limit]
+            extra['next'] = _next_url(query, rows[-1].id)
+        return _json(views.subcloud_rows_json(rows, **extra))
+
+    @pecan.expose('json')
+    def get_one(self, ref, *rest):
+        if any(rest):
+            raise exception.NotFound()
+        ctx = base.context()
+        policy.authorize(rules.GET, ctx)
+        return _show(ctx, ref, detail=False)
+
+    @pecan.expose('json')
+    def post(self, *rest):
+        if any(rest):
+            raise exception.NotFound()
+        ctx = base.context()
+        policy.authorize(rules.CREATE, ctx)
+        request = subcloud_values.create_request(forms.read(pecan.request, schema.YAML_FILES))
+        fields = request.fields
+        payload = fields.pop('saved_payload')
+        group_id = (states.DEFAULT_GROUP_ID if request.group_ref is None
+                    else _group_id(ctx, request.group_ref, 'Invalid group_id'))
+        subcloud = objects.Subcloud(
+            group_id=group_id,
+            rehome_data=objects.Subcloud.make_rehome_data(payload, fields['bootstrap_address']),
+            **fields)
+        added = base.manager().add_subcloud(ctx, subcloud,
+                                            objects.Subcloud.encrypt_secrets(request.secrets))
+        return _answer(ctx, added)
+
+    @pecan.expose('json')
+    def patch(self, ref, *rest):
+        if any(rest):
+            raise exception.NotFound()
+        ctx = base.context()
+        form = forms.read(pecan.request, schema.YAML_FILES)
+        for rule in rules.update_rules(form):
+            policy.authorize(rule, ctx)
+        subcloud = objects.Subcloud.get_by_ref(ctx, ref)
+        request = subcloud_values.update_request(form, subcloud.name,
+                                                 subcloud.saved_payload().get('system_mode'))
+        if request.group_ref is not None:
+            subcloud.group_id = _group_id(ctx, request.group_ref, 'Invalid group')
+        payload = request.fields.pop('saved_payload', None)
+        if payload is not None:
+            subcloud.rehome_data = objects.Subcloud.make_rehome_data(
+                payload, request.fields.get('bootstrap_address', subcloud.bootstrap_address))
+        for name, value in request.fields.items():
+            setattr(subcloud, name, value)
+        secrets = (objects.Subcloud.encrypt_secrets(request.secrets) if request.secrets
+                   else None)
+        updated = base.manager().update_subcloud(ctx, subcloud, force=request.force,
+                                                 secrets=secrets)
+        return _answer(ctx, updated)
+
+    @pecan.expose('json')
+    def delete(self, ref, *rest):
+        if any(rest):
+            raise exception.NotFound()
+        ctx = base.context()
+        policy.authorize(rules.DELETE, ctx)
+        subcloud = objects.Subcloud.get_by_ref(ctx, ref)
+        base.manager().delete_subcloud(ctx, subcloud.id)
+        return base.deleted()

@@ -1,0 +1,172 @@
+"""JSON Schemas of /v1.0/subclouds: the add and update forms, the bootstrap values, the list query.
+
+Field names are the CLI's (``bootstrap-address`` on add but ``bootstrap_address`` on update,
+``management-state`` hyphenated): see spec/client-contract.md. Multipart text fields are strings,
+so flags are the strings ``"true"``/``"false"`` (JSON booleans are accepted too). What JSON Schema
+cannot say (base64, IP addresses, address pools, host names) is checked by
+``dcmanager.api.schemas.subcloud_values``.
+"""
+
+from dcmanager.common import states
+
+# Files of the add and update forms that are YAML documents.
+YAML_FILES = ('bootstrap_values', 'install_values')
+
+# Files of ``dcmanager subcloud add`` this site refuses: they drive a deployment phase it does not
+# run (it enrolls subclouds that are already deployed). Refused rather than ignored, so that
+# nobody believes their configuration was applied.
+UNSUPPORTED_FILES = {
+    'deploy_config': 'deploy_config is not supported: this site enrolls subclouds that are '
+                     'already deployed and does not run their deployment playbook',
+    'cloud_init_config': 'cloud_init_config is not supported: this site enrolls subclouds that '
+                         'are already deployed and does not run cloud-init on them',
+}
+
+_TEXT = {'type': 'string', 'maxLength': 255}
+_FLAG = {'enum': ['true', 'false', True, False]}
+_PASSWORD = {'type': 'string', 'minLength': 1, 'maxLength': 4096}
+_REF = {'anyOf': [{'type': 'string', 'minLength': 1, 'maxLength': 255},
+                  {'type': 'integer', 'minimum': 1}]}
+_STRING = {'type': 'string', 'maxLength': 255}
+_MAPPING = {'type': 'object'}
+
+CREATE = {
+    'type': 'object',
+    'properties': {
+        'bootstrap-address': _STRING,
+        'sysadmin_password': _PASSWORD,
+        'bmc_password': _PASSWORD,
+        'group_id': _REF,
+        'description': _TEXT,
+        'location': _TEXT,
+        'release': {'type': 'string', 'pattern': r'^[0-9]{1,4}\.[0-9]{1,4}(\.[0-9]{1,4})?$'},
+        'name': _STRING,
+        'migrate': _FLAG,
+        'enroll': _FLAG,
+        'bootstrap_values': _MAPPING,
+        'install_values': _MAPPING,
+    },
+    'required': ['bootstrap_values', 'bootstrap-address', 'sysadmin_password'],
+    'additionalProperties': False,
+}
+
+BOOTSTRAP = {
+    'type': 'object',
+    'properties': {
+        'name': {'type': 'string'},
+        'system_mode': {'enum': ['simplex', 'duplex', 'duplex-direct']},
+        'systemcontroller_gateway_address': _STRING,
+        'external_oam_subnet': _STRING,
+        'external_oam_gateway_address': _STRING,
+        'external_oam_floating_address': _STRING,
+        'management_subnet': _STRING,
+        'management_start_address': _STRING,
+        'management_end_address': _STRING,
+        'management_gateway_address': _STRING,
+        'admin_subnet': _STRING,
+        'admin_start_address': _STRING,
+        'admin_end_address': _STRING,
+        'admin_gateway_address': _STRING,
+        'admin_password': {'type': 'string', 'minLength': 1, 'maxLength': 4096},
+        'description': _TEXT,
+        'location': _TEXT,
+    },
+    'required': ['name', 'system_mode', 'systemcontroller_gateway_address',
+                 'external_oam_subnet', 'external_oam_gateway_address',
+                 'external_oam_floating_address'],
+}
+
+# One of these two networks (all four keys) is required; admin_* wins when any admin_ key is set.
+MANAGEMENT_KEYS = ('management_subnet', 'management_start_address', 'management_end_address',
+                   'management_gateway_address')
+ADMIN_KEYS = ('admin_subnet', 'admin_start_address', 'admin_end_address',
+              'admin_gateway_address')
+
+# The management network fields of an update: all four together or none.
+NETWORK_FIELDS = ('management_subnet', 'management_start_ip', 'management_end_ip',
+                  'management_gateway_ip')
+
+UPDATE = {
+    'type': 'object',
+    'properties': {
+        'name': _STRING,
+        'description': _TEXT,
+        'location': _TEXT,
+        'group_id': _REF,
+        'management_subnet': _STRING,
+        'management_start_ip': _STRING,
+        'management_end_ip': _STRING,
+        'management_gateway_ip': _STRING,
+        'bootstrap_address': _STRING,
+        'bootstrap_values': _MAPPING,
+        'management-state': {'enum': list(states.MANAGEMENT_STATES)},
+        'force': _FLAG,
+        'migrate': _FLAG,
+        'peer_group': _REF,
+        'sysadmin_password': _PASSWORD,
+        'bmc_password': _PASSWORD,
+        'install_values': _MAPPING,
+    },
+    'minProperties': 1,
+    'additionalProperties': False,
+}
+
+_DECODE = 'Failed to decode subcloud %s, verify the password is base64 encoded'
+
+MESSAGES = {
+    'bootstrap-address': 'bootstrap-address invalid: not an IP address',
+    'bootstrap_address': 'bootstrap_address invalid: not an IP address',
+    'sysadmin_password': _DECODE % 'sysadmin_password',
+    'bmc_password': _DECODE % 'bmc_password',
+    'group_id': 'Invalid group_id',
+    'description': 'Invalid description: a string of at most 255 characters',
+    'location': 'Invalid location: a string of at most 255 characters',
+    'release': 'Invalid release: <major>.<minor>, for example 24.09',
+    'name': 'name invalid',
+    'migrate': 'Invalid migrate value: "true" or "false"',
+    'enroll': 'Invalid enroll value: "true" or "false"',
+    'force': 'Invalid force value',
+    'management-state': 'Invalid management-state',
+    'peer_group': 'Invalid peer group',
+    'bootstrap_values': 'bootstrap_values must be a YAML mapping',
+    'install_values': 'install_values must be a YAML mapping',
+    'system_mode': 'system_mode invalid: simplex, duplex or duplex-direct',
+    'admin_password': 'admin_password invalid: a non-empty string (quote it in the YAML file)',
+}
+UPDATE_MESSAGES = dict(MESSAGES, group_id='Invalid group')
+for _key in BOOTSTRAP['properties']:
+    MESSAGES.setdefault(_key, '%s invalid' % _key)
+for _key in NETWORK_FIELDS:
+    UPDATE_MESSAGES.setdefault(_key, '%s invalid' % _key)
+
+# GET /v1.0/subclouds query parameters (all optional; none keeps the reference's list).
+LIST_QUERY = {
+    'type': 'object',
+    'properties': {
+        'limit': {'type': 'integer', 'minimum': 1},
+        'marker': {'type': 'integer', 'minimum': 0},
+        'availability': {'enum': list(states.AVAILABILITY_STATES)},
+        'management': {'enum': list(states.MANAGEMENT_STATES)},
+        'deploy_status': {'enum': sorted(states.DEPLOY_STATES)},
+        'group_id': {'type': 'integer', 'minimum': 1},
+        'peer_group_id': {'type': 'integer', 'minimum': 1},
+    },
+    'additionalProperties': False,
+}
+LIST_MESSAGES = {
+    'limit': 'Invalid limit: a positive integer',
+    'marker': 'Invalid marker: the id of the last subcloud of the previous page',
+    'availability': 'Invalid availability: online or offline',
+    'management': 'Invalid management: managed or unmanaged',
+    'deploy_status': 'Invalid deploy_status',
+    'group_id': 'Invalid group_id: a subcloud group id',
+    'peer_group_id': 'Invalid peer_group_id: a subcloud peer group id',
+}
+# query parameter -> list filter column
+LIST_FILTERS = {
+    'availability': 'availability_status',
+    'management': 'management_state',
+    'deploy_status': 'deploy_status',
+    'group_id': 'group_id',
+    'peer_group_id': 'peer_group_id',
+}

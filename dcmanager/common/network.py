@@ -1,0 +1,93 @@
+"""IP addresses, subnets and address pools of subclouds: parsing with the API's messages, overlap.
+
+The API checks what a request says on its own (an address parses, a pool lies inside its subnet,
+start <= end); the database layer checks it against the other subclouds (``overlapping``) inside
+the transaction that writes it. Every error is ``InvalidInput`` naming the field, e.g.
+``management_start_address invalid: not in the subnet 127.20.1.0/24``.
+"""
+
+import ipaddress
+
+from dcmanager.common import exception
+
+# Smallest subnet and pool a subcloud may be given (reference: 4/1 simplex, 8/3 otherwise).
+MIN_SUBNET_SIZE = {'simplex': 4}
+MIN_SUBNET_SIZE_DEFAULT = 8
+MIN_POOL_SIZE = {'simplex': 1}
+MIN_POOL_SIZE_DEFAULT = 3
+
+
+def _invalid(field, reason):
+    return exception.InvalidInput(reason='%s invalid: %s' % (field, reason))
+
+
+def address(text, field):
+    """``text`` as an IPv4Address/IPv6Address; InvalidInput naming ``field`` otherwise."""
+    if not isinstance(text, str):
+        raise _invalid(field, 'not an IP address')
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        raise _invalid(field, 'not an IP address') from None
+
+
+def subnet(text, field, min_size=1):
+    """``text`` as a network (host bits allowed, as the reference accepts them)."""
+    if not isinstance(text, str) or '/' not in text:
+        raise _invalid(field, 'not a subnet (address/prefix)')
+    try:
+        net = ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        raise _invalid(field, 'not a subnet (address/prefix)') from None
+    if net.num_addresses < min_size:
+        raise _invalid(field, 'subnet too small, it must have at least %d addresses' % min_size)
+    return net
+
+
+def in_subnet(text, net, field):
+    """``text`` as an address inside ``net``."""
+    value = address(text, field)
+    if value.version != net.version or value not in net:
+        raise _invalid(field, 'not in the subnet %s' % net)
+    return value
+
+
+def pool(values, names, system_mode):
+    """Check a subnet with its address range and gateway together.
+
+    ``names`` are the fields of ``values`` holding (subnet, range start, range end, gateway),
+    e.g. the ``management_*_address`` bootstrap values or the ``management_*_ip`` fields of an
+    update; messages name them. Returns the four normalised (str).
+    """
+    subnet_key, start_key, end_key, gateway_key = names
+    net = subnet(values[subnet_key], subnet_key,
+                 MIN_SUBNET_SIZE.get(system_mode, MIN_SUBNET_SIZE_DEFAULT))
+    start = in_subnet(values[start_key], net, start_key)
+    end = in_subnet(values[end_key], net, end_key)
+    if start > end:
+        raise _invalid(start_key, 'greater than %s' % end_key)
+    minimum = MIN_POOL_SIZE.get(system_mode, MIN_POOL_SIZE_DEFAULT)
+    if int(end) - int(start) + 1 < minimum:
+        raise _invalid(end_key, 'the address range must hold at least %d addresses' % minimum)
+    gateway = in_subnet(values[gateway_key], net, gateway_key)
+    if start <= gateway <= end:
+        raise _invalid(gateway_key, 'inside the address range %s-%s' % (start, end))
+    return str(net), str(start), str(end), str(gateway)
+
+
+def overlapping(start, end, ranges):
+    """The first ``(key, other_start, other_end)`` of ``ranges`` whose address range overlaps
+    ``start``-``end`` (all str; ranges of another IP version or unparsable never overlap), or
+    None."""
+    lo, hi = ipaddress.ip_address(start), ipaddress.ip_address(end)
+    for key, other_start, other_end in ranges:
+        if not other_start or not other_end:
+            continue
+        try:
+            other_lo = ipaddress.ip_address(other_start)
+            other_hi = ipaddress.ip_address(other_end)
+        except ValueError:
+            continue
+        if other_lo.version == lo.version and other_lo <= hi and lo <= other_hi:
+            return key, other_start, other_end
+    return None

@@ -1,0 +1,169 @@
+"""Subcloud operations: the rules that depend on the stored subcloud and on the other subclouds.
+
+Each operation is checked here, synchronously inside the RPC call (so the caller gets the real
+4xx), then written in one transaction whose WHERE clause repeats the state the checks relied on
+(compare-and-set): a concurrent change makes it fail with 409 instead of applying half a request.
+
+The management network fields are stored (validated, no overlap with another subcloud) but no
+network reconfiguration of the subcloud happens: this release has none to run.
+"""
+
+import ipaddress
+
+from oslo_log import log as logging
+
+from dcmanager import objects
+from dcmanager.common import exception, states
+
+LOG = logging.getLogger(__name__)
+
+# Fields that may change whatever the subcloud is doing.
+_ALWAYS_CHANGEABLE = frozenset(('description', 'location', 'group_id', 'peer_group_id'))
+_NETWORK_FIELDS = frozenset(('management_subnet', 'management_start_ip', 'management_end_ip',
+                             'management_gateway_ip'))
+
+
+def _check_group(context, group_id, message):
+    try:
+        objects.SubcloudGroup.get_by_id(context, group_id)
+    except exception.SubcloudGroupNotFound:
+        raise exception.InvalidInput(reason=message) from None
+
+
+def _check_oam(context, subcloud):
+    """The OAM subnet of the new subcloud must not overlap another subcloud's management subnet."""
+    text = str(subcloud.saved_payload().get('external_oam_subnet') or '').split(',')[0].strip()
+    try:
+        oam = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return
+    for _id, name, subnet in objects.Subcloud.networks(context):
+        try:
+            other = ipaddress.ip_network(subnet or '', strict=False)
+        except ValueError:
+            continue
+        if other.version == oam.version and other.overlaps(oam):
+            raise exception.InvalidInput(
+                reason='external_oam_subnet %s overlaps the management subnet %s of subcloud %s'
+                % (oam, other, name))
+
+
+def add(context, subcloud, secrets, enroller):
+    """Create ``subcloud`` in ``pre-enroll`` and hand its enrollment to ``enroller``."""
+    enroller.check_capacity()
+    _check_group(context, subcloud.group_id, 'Invalid group_id')
+    _check_oam(context, subcloud)
+    subcloud.management_state = states.UNMANAGED
+    subcloud.availability_status = states.OFFLINE
+    subcloud.deploy_status = states.DEPLOY_PRE_ENROLL
+    subcloud.error_description = states.DEFAULT_ERROR_DESCRIPTION
+    subcloud.sync_status = states.SYNC_UNKNOWN
+    subcloud.create(context, secrets=secrets)
+    LOG.info('Added subcloud %(id)s (%(name)s) at %(address)s',
+             {'id': subcloud.id, 'name': subcloud.name, 'address': subcloud.bootstrap_address})
+    return enroller.submit(context, subcloud)
+
+
+def _changes(subcloud, current):
+    return {name: getattr(subcloud, name) for name in subcloud.obj_what_changed()
+            if name not in ('id', 'created_at', 'updated_at')
+            and getattr(subcloud, name) != getattr(current, name)}
+
+
+def _check_rename(current, expected):
+    if current.management_state != states.UNMANAGED or \
+            current.deploy_status != states.DEPLOY_COMPLETE:
+        raise exception.InvalidInput(
+            reason='A subcloud can only be renamed while it is unmanaged and its deploy status '
+                   'is complete')
+    expected.update(management_state=states.UNMANAGED, deploy_status=states.DEPLOY_COMPLETE)
+
+
+def _check_network(current, changes, expected):
+    if current.management_state != states.UNMANAGED or \
+            changes.get('management_state') == states.MANAGED:
+        raise exception.InvalidInput(
+            reason='The management network of a subcloud can only be changed while it is '
+                   'unmanaged (and not in the request that manages it)')
+    expected['management_state'] = states.UNMANAGED
+
+
+def _check_manage(current, target, force, expected):
+    """The management state rules; returns the endpoint statuses the change implies."""
+    if current.management_state == target:
+        raise exception.InvalidInput(reason='Subcloud is already %s' % target)
+    expected['management_state'] = current.management_state
+    if target == states.UNMANAGED:
+        # What the site knew of an unmanaged subcloud's sync is stale; dc-cert is still audited.
+        return {None: states.SYNC_UNKNOWN, 'dc-cert': None}
+    if current.deploy_status != states.DEPLOY_COMPLETE:
+        raise exception.InvalidInput(
+            reason='Subcloud can be managed only if deploy status is complete')
+    expected['deploy_status'] = states.DEPLOY_COMPLETE
+    if not force:
+        if current.availability_status != states.ONLINE:
+            raise exception.InvalidInput(
+                reason='Subcloud can be managed only if it is online (or with force)')
+        expected['availability_status'] = states.ONLINE
+    return None
+
+
+def _rehome_data(current, changes):
+    """Keep the saved payload's name and bootstrap address those of the subcloud."""
+    if not {'rehome_data', 'bootstrap_address', 'name'} & set(changes):
+        return
+    source = current.saved_payload()
+    if 'rehome_data' in changes:
+        probe = objects.Subcloud(rehome_data=changes['rehome_data'])
+        source = probe.saved_payload()
+    payload = dict(source, name=changes.get('name', current.name))
+    changes['rehome_data'] = objects.Subcloud.make_rehome_data(
+        payload, changes.get('bootstrap_address', current.bootstrap_address))
+
+
+def update(context, subcloud, force=False, secrets=None):
+    """Apply the changed fields of ``subcloud`` (and ``secrets``, encrypted, merged into the
+    stored ones) all together, or nothing."""
+    current = objects.Subcloud.get_by_id(context, subcloud.id)
+    changes = _changes(subcloud, current)
+    expected = {}
+    endpoint_status = None
+    busy = current.deploy_status in states.TRANSITORY_DEPLOY_STATES
+    if busy and (set(changes) - _ALWAYS_CHANGEABLE or secrets):
+        raise exception.SubcloudBusy(name=current.name, state=current.deploy_status)
+    if 'name' in changes:
+        _check_rename(current, expected)
+    if _NETWORK_FIELDS & set(changes):
+        _check_network(current, changes, expected)
+    if 'management_state' in subcloud.obj_what_changed():
+        # Asked for, even if it is the current state: "already managed" is an error.
+        endpoint_status = _check_manage(current, subcloud.management_state, force, expected)
+        changes['management_state'] = subcloud.management_state
+    if 'group_id' in changes:
+        _check_group(context, changes['group_id'], 'Invalid group')
+    if {'bootstrap_address', 'rehome_data'} & set(changes):
+        expected.setdefault('deploy_status', current.deploy_status)
+    _rehome_data(current, changes)
+    column = None
+    if secrets is not None:
+        stored = objects.Subcloud.get_secrets_ciphertext(context, current.id)
+        merged = dict(objects.Subcloud.decrypt_secrets(stored),
+                      **objects.Subcloud.decrypt_secrets(secrets))
+        column = objects.Subcloud.encrypt_secrets(merged)
+        expected['secrets'] = stored
+    if not changes and column is None:
+        return current
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.save(context, expected=expected, secrets=column, endpoint_status=endpoint_status)
+    LOG.info('Updated subcloud %(id)s (%(name)s): %(fields)s',
+             {'id': current.id, 'name': current.name,
+              'fields': ', '.join(sorted(changes) + (['secrets'] if column else []))})
+    return current
+
+
+def delete(context, subcloud_id):
+    """Delete a subcloud unless it is managed, in a peer group or in an active operation."""
+    subcloud = objects.Subcloud.get_by_id(context, subcloud_id)
+    subcloud.delete_if_allowed(context)
+    LOG.info('Deleted subcloud %(id)s (%(name)s)', {'id': subcloud_id, 'name': subcloud.name})

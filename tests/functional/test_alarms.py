@@ -1,0 +1,107 @@
+"""GET /v1.0/alarms through the real WSGI stack and database (spec/api.md 4.6)."""
+
+import pecan
+import pytest
+import webtest
+
+from dcmanager import objects
+from dcmanager.api import hooks
+from dcmanager.api.controllers import root
+from dcmanager.common import states
+from dcmanager.db import api as db_api
+
+BASE = '/v1.0/alarms'
+KEYS = {'region_name', 'uuid', 'critical_alarms', 'major_alarms', 'minor_alarms', 'warnings',
+        'cloud_status'}
+COUNTS = ('critical_alarms', 'major_alarms', 'minor_alarms', 'warnings')
+
+
+def _add(ctx, name):
+    return db_api.subcloud_create(ctx, {'name': name,
+                                        'deploy_status': states.DEPLOY_COMPLETE}).id
+
+
+def _summary(critical=0, major=0, minor=0, warnings=0, cloud_status='OK'):
+    return {'critical_alarms': critical, 'major_alarms': major, 'minor_alarms': minor,
+            'warnings': warnings, 'cloud_status': cloud_status}
+
+
+def test_empty(api):
+    assert api.get(BASE).json == {'alarm_summary': []}
+
+
+def test_shape_order_and_integers(api, ctx):
+    first = _add(ctx, 'subcloud1')
+    second = _add(ctx, 'subcloud2')
+    third = _add(ctx, 'subcloud3')
+    objects.AlarmSummary.set_for(ctx, second, _summary(major=2, minor=1, cloud_status='degraded'))
+    objects.AlarmSummary.set_for(ctx, first, _summary(critical=3, warnings=7,
+                                                      cloud_status='critical'))
+    objects.AlarmSummary.clear(ctx, third)
+    objects.AlarmSummary.set_for(ctx, second, _summary(major=4, cloud_status='degraded'))
+
+    resp = api.get(BASE)
+    assert resp.content_type == 'application/json'
+    rows = resp.json['alarm_summary']
+    # id descending: the summary rows were created for subcloud2, subcloud1, subcloud3
+    assert [r['region_name'] for r in rows] == ['subcloud3', 'subcloud1', 'subcloud2']
+    for row in rows:
+        assert set(row) == KEYS
+        assert all(type(row[name]) is int for name in COUNTS)  # the CLI calls int() on them
+        assert len(row['uuid']) == 36
+    assert len({r['uuid'] for r in rows}) == 3
+    by_name = {r['region_name']: r for r in rows}
+    assert by_name['subcloud1'] == dict(by_name['subcloud1'], **_summary(
+        critical=3, warnings=7, cloud_status='critical'))
+    assert by_name['subcloud2'] == dict(by_name['subcloud2'], **_summary(
+        major=4, cloud_status='degraded'))
+    assert by_name['subcloud3'] == dict(by_name['subcloud3'], **_summary(
+        critical=-1, major=-1, minor=-1, warnings=-1, cloud_status='disabled'))
+
+
+def test_region_name_is_the_subcloud_name_not_its_region(api, ctx):
+    subcloud = db_api.subcloud_create(ctx, {'name': 'edge-7', 'region_name': 'f' * 32,
+                                            'deploy_status': states.DEPLOY_COMPLETE})
+    objects.AlarmSummary.set_for(ctx, subcloud.id, _summary())
+    assert api.get(BASE).json['alarm_summary'][0]['region_name'] == 'edge-7'
+
+
+def test_paths_the_cli_builds(api, ctx):
+    objects.AlarmSummary.set_for(ctx, _add(ctx, 'sc'), _summary())
+    expected = api.get(BASE).json
+    assert api.get(BASE + '/').json == expected
+    assert api.get('/v1.0//alarms/').json == expected
+
+
+def test_unknown_sub_path_is_404_and_other_methods_405(api):
+    api.get(BASE + '/whatever', status=404)
+    api.post_json(BASE, {}, status=405)
+    api.delete(BASE, status=405)
+
+
+# ------------------------------------------------------------------ policy
+
+def _app_as(roles, project_name='admin'):
+    """The API as keystonemiddleware would leave a request of a user with ``roles``."""
+    app = pecan.make_app(root.RootController(),
+                         hooks=[hooks.ContextHook(noauth=False), hooks.ErrorHook()],
+                         force_canonical=False, guess_content_type_from_ext=False, logging=False)
+    return webtest.TestApp(app, extra_environ={
+        'HTTP_X_IDENTITY_STATUS': 'Confirmed', 'HTTP_X_USER_ID': 'u1',
+        'HTTP_X_USER_NAME': 'someone',
+        'HTTP_X_PROJECT_ID': 'p1', 'HTTP_X_PROJECT_NAME': project_name,
+        'HTTP_X_ROLES': ','.join(roles)})
+
+
+@pytest.mark.parametrize('role', ['reader', 'operator', 'configurator', 'admin'])
+def test_every_reading_role_may_list(api, ctx, role):
+    objects.AlarmSummary.set_for(ctx, _add(ctx, 'sc'), _summary())
+    rows = _app_as([role]).get(BASE).json['alarm_summary']
+    assert [r['region_name'] for r in rows] == ['sc']
+
+
+@pytest.mark.parametrize('roles, project', [((), 'admin'), (('member',), 'admin'),
+                                            (('reader',), 'tenant1'), (('admin',), 'demo')])
+def test_others_are_refused(api, roles, project):
+    resp = _app_as(roles, project).get(BASE, status=403)
+    assert 'dc_api:alarm_manager:get' in resp.text

@@ -1,0 +1,146 @@
+"""Adding subclouds enrolls them: the API, the manager and the simulated subclouds over real
+sockets (plain HTTP on loopback addresses).
+
+The simulator's counters are the ground truth for what the site asked of each subcloud.
+"""
+
+import logging
+import socket
+
+import pytest
+
+from dcmanager import objects
+from dcmanager.common import states
+from dcmanager.conf import CONF
+from dcmanager.manager import service as manager_service
+from dcmanager.simulator import addresses
+from tests import subcloud_forms as forms
+from tests.integration import sim_fixture
+
+BASE = '/v1.0/subclouds'
+PASSWORD = 'Sim-Enroll-Pw-1'
+COUNT = 6
+
+
+@pytest.fixture(scope='module')
+def sim(tmp_path_factory):
+    simulator = sim_fixture.Simulator(tmp_path_factory.mktemp('enrollsim'), count=COUNT,
+                                      first_address='127.0.5.1', admin_password=PASSWORD)
+    simulator.start()
+    try:
+        yield simulator
+    finally:
+        assert simulator.stop(timeout=10) == 0, simulator.log_tail()
+
+
+@pytest.fixture
+def api(site, sim):
+    CONF.set_override('scheme', 'http', group='subcloud')
+    CONF.set_override('identity_port', sim.identity_port, group='subcloud')
+    CONF.set_override('agent_port', sim.agent_port, group='subcloud')
+    try:
+        yield site.app()
+    finally:
+        for name in ('scheme', 'identity_port', 'agent_port'):
+            CONF.clear_override(name, group='subcloud')
+        site.reset_database()
+
+
+def _add(api, name, n, address, password=PASSWORD):
+    boot = forms.bootstrap_values(name, n, admin_password=password)
+    form, files = forms.add_request(name, n, address=address, bootstrap=boot)
+    return forms.post_add(api, form, files).json
+
+
+def test_three_subclouds_enroll_with_their_regions(api, sim, caplog):
+    caplog.set_level(logging.DEBUG)
+    chosen = sim.addresses[:3]
+    before = {address: sim.counters(address)['token_posts'] for address in chosen}
+    added = [_add(api, 'sc%d' % n, n, address) for n, address in enumerate(chosen, 1)]
+    assert {a['deploy-status'] for a in added} == {'pre-enroll'}
+    for subcloud, address in zip(added, chosen, strict=True):
+        done = forms.wait_settled(api, subcloud['id'])
+        assert done['deploy-status'] == 'complete', done['error-description']
+        assert done['region-name'] == sim.subcloud(address)['region_name']
+        assert done['region-name'] == addresses.region_name(address)
+        assert done['availability-status'] == 'online'
+        assert done['error-description'] == 'No errors present'
+        # at most one token request per subcloud for the whole enrollment
+        assert sim.counters(address)['token_posts'] - before[address] <= 1
+        assert sim.counters(address)['audits'] >= 1
+    rows = api.get(BASE).json['subclouds']
+    assert [r['deploy-status'] for r in rows] == ['complete'] * 3
+    logged = '\n'.join(record.getMessage() for record in caplog.records)
+    assert 'auth/tokens' in logged  # keystoneauth's request log is there...
+    assert PASSWORD not in logged  # ...without the password
+    # enrolled and online: it can be managed without force
+    body = forms.patch_form(api, 'sc1', {'management-state': 'managed'}).json
+    assert body['management-state'] == 'managed'
+
+
+def test_wrong_admin_password_fails_with_a_clear_reason(api, sim):
+    address = sim.addresses[3]
+    wrong = 'Not-The-Sim-Pw-9'
+    added = _add(api, 'sc4', 4, address, password=wrong)
+    done = forms.wait_settled(api, added['id'])
+    assert done['deploy-status'] == 'pre-enroll-failed'
+    assert 'HTTP 401' in done['error-description']
+    assert 'admin_password' in done['error-description']
+    assert wrong not in done['error-description'] and PASSWORD not in done['error-description']
+    assert done['region-name'] is None
+
+
+def test_a_region_another_subcloud_has_is_refused(api, sim, site):
+    ctx = site.context()
+    address = sim.addresses[4]
+    # another subcloud already holds the region of the subcloud at ``address``
+    other = objects.Subcloud(name='holder', group_id=1, management_state=states.UNMANAGED,
+                             availability_status=states.OFFLINE,
+                             deploy_status=states.DEPLOY_COMPLETE,
+                             error_description=states.DEFAULT_ERROR_DESCRIPTION,
+                             region_name=addresses.region_name(address))
+    other.create(ctx)
+    added = _add(api, 'sc5', 5, address)
+    done = forms.wait_settled(api, added['id'])
+    assert done['deploy-status'] == 'pre-enroll-failed'
+    assert 'which subcloud holder already has' in done['error-description']
+
+
+def test_an_offline_subcloud_enrolls_offline(api, sim):
+    address = sim.addresses[5]
+    sim.patch(address, availability='offline')
+    try:
+        added = _add(api, 'sc6', 6, address)
+        done = forms.wait_settled(api, added['id'])
+    finally:
+        sim.patch(address, availability='online')
+    assert done['deploy-status'] == 'complete'
+    assert done['availability-status'] == 'offline'
+
+
+def test_an_unreachable_audit_agent_fails_the_enrolling_step(api, sim):
+    address = sim.addresses[5]
+    with socket.socket() as s:
+        s.bind((address, 0))
+        closed = s.getsockname()[1]
+    CONF.set_override('agent_port', closed, group='subcloud')
+    added = _add(api, 'sc6', 6, address)
+    done = forms.wait_settled(api, added['id'])
+    assert done['deploy-status'] == 'enroll-failed'
+    assert 'audit agent' in done['error-description']
+    assert done['region-name'] == addresses.region_name(address)
+
+
+def test_a_manager_start_recovers_an_interrupted_enrollment(api, site):
+    ctx = site.context()
+    stuck = objects.Subcloud(name='stuck', group_id=1, management_state=states.UNMANAGED,
+                             availability_status=states.OFFLINE,
+                             deploy_status=states.DEPLOY_ENROLLING,
+                             error_description=states.DEFAULT_ERROR_DESCRIPTION)
+    stuck.create(ctx)
+    fresh = manager_service.ManagerService(host='recovery-test')
+    fresh.start()
+    fresh.stop()
+    done = api.get(BASE + '/stuck').json
+    assert done['deploy-status'] == 'enroll-failed'
+    assert 'manager restarted' in done['error-description']

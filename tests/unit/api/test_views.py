@@ -1,0 +1,74 @@
+"""dcmanager.api.views: the subcloud bodies, and the list encoder that must write exactly what
+json.dumps writes for the row dicts, whatever the values and the database driver."""
+
+import datetime
+import json
+
+import pytest
+
+from dcmanager.api import views
+from dcmanager.objects import subcloud as subcloud_obj
+
+COLUMNS = subcloud_obj.Subcloud.LIST_COLUMNS
+
+
+def _row(**values):
+    base = {'id': 7, 'name': 'sc7', 'description': None, 'location': 'Rack "7" \\ east',
+            'software_version': '24.09', 'management_state': 'unmanaged',
+            'availability_status': 'offline', 'deploy_status': 'complete',
+            'backup_status': None, 'backup_datetime': None, 'error_description': None,
+            'region_name': 'ab' * 16, 'management_subnet': '127.20.7.0/24',
+            'management_start_ip': '127.20.7.2', 'management_end_ip': '127.20.7.50',
+            'management_gateway_ip': '127.20.7.1', 'openstack_installed': 0,
+            'prestage_status': None, 'prestage_versions': None,
+            'systemcontroller_gateway_ip': '127.19.0.1',
+            'created_at': '2024-01-02 03:04:05.123456', 'updated_at': None, 'group_id': 1,
+            'peer_group_id': None, 'sync_status': 'unknown'}
+    base.update(values)
+    return tuple(base[name] for name in COLUMNS)
+
+
+def _reference(rows, **extra):
+    return json.dumps(dict({'subclouds': [views.subcloud_row(row) for row in rows]}, **extra))
+
+
+def test_list_keys_are_the_subcloud_keys_and_the_aggregate():
+    body = views.subcloud_row(_row())
+    assert list(body) == [key for key, _name in views.SUBCLOUD_KEYS] + ['sync_status']
+    assert body['openstack-installed'] is False
+    assert body['error-description'] == ''
+    assert body['created-at'] == '2024-01-02 03:04:05.123456'
+
+
+@pytest.mark.parametrize('values', [
+    {},
+    {'name': 'édge-ünïcode', 'description': 'line\nbreak\ttab \u2028 \x00 \U0001f600'},
+    {'error_description': 'Failed: "quoted" <html> & stuff', 'openstack_installed': 1},
+    {'openstack_installed': True, 'peer_group_id': 3, 'backup_status': 'complete-central'},
+    # SQLite keeps microseconds even when they are 0; str(datetime) leaves them out
+    {'created_at': '2024-01-02 03:04:05.000000', 'updated_at': '2024-01-02 03:04:06.000001'},
+    # PostgreSQL and MySQL drivers give datetimes
+    {'created_at': datetime.datetime(2024, 1, 2, 3, 4, 5),
+     'backup_datetime': datetime.datetime(2024, 1, 2, 3, 4, 5, 6)},
+])
+def test_list_encoder_writes_what_json_dumps_writes(values):
+    rows = [_row(**values), _row(id=8, name='sc8'), _row(**dict(values, id=9))]
+    assert views.subcloud_rows_json(rows) == _reference(rows)
+    assert views.subcloud_rows_json(rows, next='http://127.0.0.1/v1.0/subclouds?marker=9') == \
+        _reference(rows, next='http://127.0.0.1/v1.0/subclouds?marker=9')
+
+
+def test_timestamps_in_a_list_read_like_str_of_a_datetime():
+    body = views.subcloud_row(_row(created_at='2024-01-02 03:04:05.000000'))
+    assert body['created-at'] == str(datetime.datetime(2024, 1, 2, 3, 4, 5))
+
+
+def test_list_encoder_on_no_rows():
+    assert views.subcloud_rows_json([]) == '{"subclouds": []}'
+    assert json.loads(views.subcloud_rows_json([], next='x')) == {'subclouds': [], 'next': 'x'}
+
+
+def test_list_encoder_falls_back_on_unexpected_values():
+    # a driver giving a non-str for a text column: the general encoder handles it
+    rows = [_row(software_version=24.09)]
+    assert json.loads(views.subcloud_rows_json(rows)) == json.loads(_reference(rows))
