@@ -105,3 +105,15 @@ def test_every_reading_role_may_list(api, ctx, role):
 def test_others_are_refused(api, roles, project):
     resp = _app_as(roles, project).get(BASE, status=403)
     assert 'dc_api:alarm_manager:get' in resp.text
+
+
+
+def test_added_subcloud_has_a_disabled_summary_until_audited(api):
+    from tests import subcloud_forms
+
+    with subcloud_forms.unreachable_subclouds():
+        added = subcloud_forms.add_settled(api, name='alarmed1', n=9)
+    rows = {r['region_name']: r for r in api.get('/v1.0/alarms').json['alarm_summary']}
+    assert added['name'] == 'alarmed1'
+    assert rows['alarmed1']['cloud_status'] == 'disabled'
+    assert rows['alarmed1']['critical_alarms'] == -1

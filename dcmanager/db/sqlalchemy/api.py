@@ -5,6 +5,7 @@ transaction bound to the request context. Races are settled by the database (uni
 compare-and-set updates), never by process-local locks.
 """
 
+import functools
 import os
 
 from oslo_db import exception as db_exc
@@ -91,6 +92,26 @@ def dispose_engine():
     _pool_owner_pid = os.getpid()
 
 
+_SQLITE_WRITE_LOCK = sa.text('UPDATE subcloud_group SET id = id WHERE 0')
+
+
+def writer(fn):
+    """``main_context_manager.writer``, plus: on SQLite, take the write lock first.
+
+    An SQLite transaction that reads and then writes cannot wait for another writer: its
+    upgrade fails at once with "database is locked" (waiting could deadlock). A zero-row update
+    as the first statement makes every write transaction a writer from its start, so it queues
+    on the busy timeout like any other. Other databases need nothing.
+    """
+    @main_context_manager.writer
+    @functools.wraps(fn)
+    def wrapper(context, *args, **kwargs):
+        if context.session.get_bind().dialect.name == 'sqlite':
+            context.session.execute(_SQLITE_WRITE_LOCK)
+        return fn(context, *args, **kwargs)
+    return wrapper
+
+
 def _one_or_raise(query, exc):
     row = query.first()
     if row is None:
@@ -128,7 +149,7 @@ def subcloud_group_subcloud_counts(context):
     return dict(rows)
 
 
-@main_context_manager.writer
+@writer
 def subcloud_group_create(context, values):
     group = models.SubcloudGroup()
     group.update(values)
@@ -140,7 +161,7 @@ def subcloud_group_create(context, values):
     return group
 
 
-@main_context_manager.writer
+@writer
 def subcloud_group_update(context, group_id, values):
     group = _one_or_raise(_group_query(context).filter_by(id=group_id),
                           exception.SubcloudGroupNotFound())
@@ -152,7 +173,7 @@ def subcloud_group_update(context, group_id, values):
     return group
 
 
-@main_context_manager.writer
+@writer
 def subcloud_group_destroy(context, group_id):
     members = sa.select(models.Subcloud.id).where(models.Subcloud.group_id == group_id)
     try:
@@ -169,7 +190,7 @@ def subcloud_group_destroy(context, group_id):
     raise exception.SubcloudGroupNotEmpty()
 
 
-@main_context_manager.writer
+@writer
 def subcloud_group_ensure_default(context):
     """Create the Default group (id 1) if it is missing; the migrations seed it too."""
     if _group_query(context).filter_by(id=states.DEFAULT_GROUP_ID).first() is None:
@@ -203,7 +224,7 @@ def token_cache_get(context, key_hash):
     return row
 
 
-@main_context_manager.writer
+@writer
 def token_cache_put(context, key_hash, ciphertext, token_digest, expires_at):
     values = {'token_ciphertext': ciphertext, 'token_digest': token_digest,
               'expires_at': expires_at}
@@ -216,14 +237,14 @@ def token_cache_put(context, key_hash, ciphertext, token_digest, expires_at):
         _token_query(context, key_hash).update(values, synchronize_session=False)
 
 
-@main_context_manager.writer
+@writer
 def token_cache_delete(context, key_hash, token_digest):
     return _token_query(context, key_hash).filter_by(token_digest=token_digest).update(
         {'token_ciphertext': None, 'token_digest': None, 'expires_at': None},
         synchronize_session=False)
 
 
-@main_context_manager.writer
+@writer
 def token_cache_acquire_lease(context, key_hash, now, until):
     row = models.TokenCache
     granted = _token_query(context, key_hash).filter(
@@ -241,12 +262,12 @@ def token_cache_acquire_lease(context, key_hash, now, until):
     return True
 
 
-@main_context_manager.writer
+@writer
 def token_cache_release_lease(context, key_hash):
     _token_query(context, key_hash).update({'lease_until': None}, synchronize_session=False)
 
 
-@main_context_manager.writer
+@writer
 def token_cache_purge(context, now):
     row = models.TokenCache
     return context.session.query(row).filter(

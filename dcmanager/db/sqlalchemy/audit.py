@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from dcmanager.common import exception, states
 from dcmanager.db.sqlalchemy import models
-from dcmanager.db.sqlalchemy.api import main_context_manager
+from dcmanager.db.sqlalchemy.api import main_context_manager, writer
 
 _SC = models.Subcloud
 _ALARM_FIELDS = ('critical_alarms', 'major_alarms', 'minor_alarms', 'warnings', 'cloud_status')
@@ -59,7 +59,7 @@ def subcloud_audit_due(context, now, due_before, limit):
         .order_by(never_first, _SC.last_audit_at, _SC.id).limit(limit)).scalars())
 
 
-@main_context_manager.writer
+@writer
 def subcloud_audit_claim(context, subcloud_ids, owner, now, until, due_before):
     if not subcloud_ids:
         return []
@@ -81,7 +81,7 @@ def _release(context, owner, subcloud_ids=None):
         stmt.values(_keep_updated_at({'audit_owner': None, 'audit_lease_until': None}))).rowcount
 
 
-@main_context_manager.writer
+@writer
 def subcloud_audit_release(context, owner, subcloud_ids=None):
     return _release(context, owner, subcloud_ids)
 
@@ -99,7 +99,7 @@ def subcloud_audit_get_claimed(context, subcloud_id, owner, now):
                                           _SC.audit_lease_until >= now, _auditable())).first()
 
 
-@main_context_manager.writer
+@writer
 def subcloud_audit_renew(context, subcloud_id, owner, now, until):
     return bool(context.session.execute(
         _update(_SC).where(_SC.id == subcloud_id, _SC.audit_owner == owner,
@@ -107,7 +107,7 @@ def subcloud_audit_renew(context, subcloud_id, owner, now, until):
         .values(_keep_updated_at({'audit_lease_until': until}))).rowcount)
 
 
-@main_context_manager.writer
+@writer
 def subcloud_audit_finish(context, subcloud_id, owner, now, values, endpoints_unknown,
                           alarms, touch):
     changes = dict(values, last_audit_at=now, audit_owner=None, audit_lease_until=None)
@@ -162,7 +162,7 @@ def _alarm_summary_set(context, subcloud_id, values):
         raise exception.SubcloudNotFound() from None
 
 
-@main_context_manager.writer
+@writer
 def alarm_summary_set(context, subcloud_id, values):
     _alarm_summary_set(context, subcloud_id, values)
 

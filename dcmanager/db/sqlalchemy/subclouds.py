@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from dcmanager.common import exception, network, states
 from dcmanager.db.sqlalchemy import models
-from dcmanager.db.sqlalchemy.api import _one_or_raise, main_context_manager
+from dcmanager.db.sqlalchemy.api import _one_or_raise, main_context_manager, writer
 
 _SC = models.Subcloud
 _STATUS = models.SubcloudStatus
@@ -159,7 +159,7 @@ def _translate_write_error(error, values):
     return exception.InvalidInput(reason='Invalid group_id')
 
 
-@main_context_manager.writer
+@writer
 def subcloud_create(context, values):
     session = context.session
     _lock_addresses(session)
@@ -189,7 +189,7 @@ def _where_expected(stmt, expected):
     return stmt
 
 
-@main_context_manager.writer
+@writer
 def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status=None):
     session = context.session
     checks_addresses = any(column in values for column in _ADDRESS_COLUMNS)
@@ -214,7 +214,7 @@ def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status
                          exception.SubcloudNotFound())
 
 
-@main_context_manager.writer
+@writer
 def subcloud_transition(context, subcloud_id, from_status, values):
     stmt = (sa.update(_SC).where(_SC.id == subcloud_id, _SC.deploy_status == from_status)
             .values(**values))
@@ -224,7 +224,7 @@ def subcloud_transition(context, subcloud_id, from_status, values):
         raise _translate_write_error(e, values) from None
 
 
-@main_context_manager.writer
+@writer
 def subcloud_recover_transitory(context, description_format):
     recovered = 0
     for transitory, failed in sorted(states.TRANSITORY_DEPLOY_STATES.items()):
@@ -235,7 +235,7 @@ def subcloud_recover_transitory(context, description_format):
     return recovered
 
 
-@main_context_manager.writer
+@writer
 def subcloud_delete_if_allowed(context, subcloud_id):
     deleted = context.session.execute(
         sa.delete(_SC).where(_SC.id == subcloud_id,
@@ -255,7 +255,7 @@ def subcloud_delete_if_allowed(context, subcloud_id):
     raise exception.SubcloudNotDeletableBusy()
 
 
-@main_context_manager.writer
+@writer
 def subcloud_destroy(context, subcloud_id):
     deleted = _subcloud_query(context).filter_by(id=subcloud_id).delete(synchronize_session=False)
     if not deleted:
@@ -280,7 +280,7 @@ def subcloud_endpoint_status_get(context, subcloud_id):
     return _endpoint_statuses(context.session, subcloud_id)
 
 
-@main_context_manager.writer
+@writer
 def subcloud_endpoint_status_update(context, subcloud_id, statuses):
     _one_or_raise(context.session.query(_SC.id).filter_by(id=subcloud_id),
                   exception.SubcloudNotFound())
