@@ -208,6 +208,9 @@ def main():
     populate(args.subclouds)
     populate_seconds = time.monotonic() - started
     app = api_app.setup_app()
+    # What an API worker does once it is ready to serve (see dcmanager.api.server.serve).
+    from dcmanager.api import server
+    server.freeze_heap()
 
     n = args.subclouds
     rows = [
