@@ -157,3 +157,14 @@ class Simulator:
 
     def counters(self, address):
         return self.subcloud(address)['counters']
+
+
+def running(tmp_path_factory, name, **options):
+    """Generator for a module-scoped fixture: a started Simulator, stopped (exit 0 asserted)
+    at the end. ``options`` go to Simulator (count, admin_password, first_address, ...)."""
+    simulator = Simulator(tmp_path_factory.mktemp(name), **options)
+    simulator.start()
+    try:
+        yield simulator
+    finally:
+        assert simulator.stop(timeout=10) == 0, simulator.log_tail()

@@ -29,13 +29,7 @@ OFFLINE_WITHIN = states.AVAIL_FAIL_COUNT_TO_OFFLINE * (INTERVAL + SCAN) + MARGIN
 
 @pytest.fixture(scope='module')
 def sim(tmp_path_factory):
-    simulator = sim_fixture.Simulator(tmp_path_factory.mktemp('auditsim'), count=8,
-                                      admin_password=PASSWORD)
-    simulator.start()
-    try:
-        yield simulator
-    finally:
-        assert simulator.stop(timeout=10) == 0, simulator.log_tail()
+    yield from sim_fixture.running(tmp_path_factory, 'auditsim', count=8, admin_password=PASSWORD)
 
 
 @pytest.fixture

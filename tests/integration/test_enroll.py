@@ -24,13 +24,8 @@ COUNT = 6
 
 @pytest.fixture(scope='module')
 def sim(tmp_path_factory):
-    simulator = sim_fixture.Simulator(tmp_path_factory.mktemp('enrollsim'), count=COUNT,
-                                      first_address='127.0.5.1', admin_password=PASSWORD)
-    simulator.start()
-    try:
-        yield simulator
-    finally:
-        assert simulator.stop(timeout=10) == 0, simulator.log_tail()
+    yield from sim_fixture.running(tmp_path_factory, 'enrollsim', count=COUNT,
+                                   first_address='127.0.5.1', admin_password=PASSWORD)
 
 
 @pytest.fixture

@@ -26,13 +26,7 @@ COUNT = 16
 
 @pytest.fixture(scope='module')
 def sim(tmp_path_factory):
-    simulator = sim_fixture.Simulator(tmp_path_factory.mktemp('idsim'), count=COUNT,
-                                      admin_password=PASSWORD)
-    simulator.start()
-    try:
-        yield simulator
-    finally:
-        assert simulator.stop(timeout=10) == 0, simulator.log_tail()
+    yield from sim_fixture.running(tmp_path_factory, 'idsim', count=COUNT, admin_password=PASSWORD)
 
 
 @pytest.fixture(scope='module')

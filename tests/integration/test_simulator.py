@@ -28,13 +28,8 @@ COUNT = 24
 
 @pytest.fixture(scope='module')
 def sim(tmp_path_factory):
-    simulator = sim_fixture.Simulator(tmp_path_factory.mktemp('sim'), count=COUNT,
-                                      admin_password=PASSWORD, rehome_seconds=1)
-    simulator.start()
-    try:
-        yield simulator
-    finally:
-        assert simulator.stop(timeout=10) == 0, simulator.log_tail()
+    yield from sim_fixture.running(tmp_path_factory, 'sim', count=COUNT,
+                                   admin_password=PASSWORD, rehome_seconds=1)
 
 
 @pytest.fixture(scope='module')
