@@ -19,6 +19,7 @@ import resource
 import sys
 import tempfile
 import time
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -33,6 +34,7 @@ def _insert(addresses):
     from dcmanager.common import states
     from dcmanager.db import api as db_api
     from dcmanager.db.sqlalchemy import models
+    from dcmanager.objects import alarm_summary
 
     secret = objects.Subcloud.encrypt_secrets({'admin_password': PASSWORD})
     rows = [{'name': 'subcloud%d' % (i + 1), 'deploy_status': 'complete',
@@ -49,10 +51,25 @@ def _insert(addresses):
         conn.execute(models.SubcloudStatus.__table__.insert(),
                      [{'subcloud_id': i, 'endpoint_type': e, 'sync_status': 'unknown'}
                       for i in ids for e in states.ENDPOINT_TYPES])
+        # As the API creates them: every subcloud has its (disabled) alarm summary.
+        conn.execute(models.SubcloudAlarmSummary.__table__.insert(),
+                     [dict(alarm_summary.CLEARED, subcloud_id=i, uuid=str(uuid.uuid4()))
+                      for i in ids])
 
 
-def _cycle(scheduler):
-    """Seconds for one full cycle, and how many subclouds were dispatched."""
+def _cpu_seconds(pid=None):
+    """CPU seconds (user + system) used so far by this process, or by process ``pid``."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def _cycle(scheduler, sim_pid):
+    """Seconds for one full cycle, how many subclouds were dispatched, and the CPU seconds the
+    audit process and the simulator used meanwhile."""
     import sqlalchemy as sa
 
     from dcmanager.db import api as db_api
@@ -63,13 +80,15 @@ def _cycle(scheduler):
         conn.execute(sc.__table__.update().values(last_audit_at=None))
     started_at = datetime.datetime.utcnow()
     started = time.monotonic()
+    cpu, sim_cpu = _cpu_seconds(), _cpu_seconds(sim_pid)
     sent = scheduler.run_once()
     while True:
         with db_api.get_engine().connect() as conn:
             left = conn.execute(sa.select(sa.func.count()).select_from(sc).where(
                 sa.or_(sc.last_audit_at.is_(None), sc.last_audit_at < started_at))).scalar()
         if not left:
-            return time.monotonic() - started, sent
+            return (time.monotonic() - started, sent, _cpu_seconds() - cpu,
+                    _cpu_seconds(sim_pid) - sim_cpu)
         time.sleep(0.05)
 
 
@@ -109,7 +128,7 @@ def main():
         cycles = []
         try:
             for _ in range(args.cycles):
-                cycles.append(_cycle(audit.scheduler))
+                cycles.append(_cycle(audit.scheduler, sim.proc.pid))
         finally:
             audit.stop()
         totals = sim.control('GET', '/v1/counters')['counters']
@@ -118,9 +137,11 @@ def main():
                 models.Subcloud.availability_status == 'online')).scalar()
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
-    print('%-8s %10s %12s %14s' % ('cycle', 'seconds', 'audits/s', 'dispatched'))
-    for i, (seconds, sent) in enumerate(cycles, 1):
-        print('%-8d %10.2f %12.1f %14d' % (i, seconds, n / seconds, sent))
+    print('%-8s %10s %12s %14s %14s %14s' % ('cycle', 'seconds', 'audits/s', 'dispatched',
+                                             'audit CPU s', 'simulator CPU s'))
+    for i, (seconds, sent, cpu, sim_cpu) in enumerate(cycles, 1):
+        print('%-8d %10.2f %12.1f %14d %14.2f %14.2f' % (i, seconds, n / seconds, sent, cpu,
+                                                         sim_cpu))
     print('online after the cycles: %d of %d; token POSTs: %d (%.2f per subcloud); audits '
           'answered: %d; peak RSS of the audit process: %.0f MB (token cache: %s)'
           % (online, n, totals['token_posts'], totals['token_posts'] / n, totals['audits'],
@@ -129,6 +150,9 @@ def main():
                'audits_per_second': round(n / cycles[0][0], 1),
                'steady_cycle_seconds': round(cycles[-1][0], 2),
                'steady_audits_per_second': round(n / cycles[-1][0], 1),
+               'audit_cpu_ms_per_subcloud': round(1000 * cycles[0][2] / n, 2),
+               'steady_audit_cpu_ms_per_subcloud': round(1000 * cycles[-1][2] / n, 2),
+               'simulator_cpu_ms_per_subcloud': round(1000 * cycles[-1][3] / n, 2),
                'peak_rss_mb': round(peak_rss_mb, 1),
                'token_posts_per_subcloud': round(totals['token_posts'] / n, 3),
                'online': online, 'token_cache': args.token_cache}

@@ -4,10 +4,12 @@ One worker per process: an RPC server on ``[audit] worker_topic``, a bounded ``W
 (``[work_queue] workers`` threads, at most ``max_pending`` subclouds accepted) and one identity
 ``SessionPool`` whose token cache is ``[token_cache] backend``.
 
-The worker writes each result to the database itself, through ``objects.subcloud_audit``, in one
-transaction per subcloud that is conditional on the batch's claim. (The reference casts results to
-a separate state process; with the claim as the compare-and-set there is nothing a second hop
-would add but latency and a window where the result is in flight and unowned.)
+The worker reads a batch's subclouds in one query when it takes the batch, and writes the results
+to the database itself, through ``objects.subcloud_audit``: the results that finish while a group
+is being written go together in the next transaction (``GroupWriter``), each conditional on its
+claim. (The reference casts results to a separate state process; with the claim as the
+compare-and-set there is nothing a second hop would add but latency and a window where the result
+is in flight and unowned.)
 """
 
 import collections
@@ -34,36 +36,72 @@ LOG = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 2.0
 
 
-def audit_subcloud(context, pool, subcloud_id, owner, connections=None):
-    """Audit one claimed subcloud and store the result; returns the Decision, or None when the
-    claim is no longer ``owner``'s (nothing is done then).
+def audit_target(pool, target, owner, connections=None):
+    """Audit one claimed subcloud: the Result to store, with the Outcome it comes from.
 
     ``connections`` (a KeptConnections) is told of every session used.
     """
-    target = subcloud_audit.start(context, subcloud_id, owner, CONF.audit.lease_seconds)
-    if target is None:
-        LOG.debug('Subcloud %s: claim %s lapsed or taken over, not audited', subcloud_id, owner)
-        return None
     managed = target.management_state == states.MANAGED
     outcome = observe(pool, target, managed, connections)
     decision = availability.decide(target.availability_status, target.audit_fail_count, outcome,
                                    store_alarms=managed)
-    written = subcloud_audit.finish(context, target.id, owner, decision.availability,
-                                    decision.fail_count, changed=decision.changed,
-                                    endpoints_unknown=decision.endpoints_unknown,
-                                    alarms=decision.alarms)
+    return subcloud_audit.Result(target.id, owner, decision.availability, decision.fail_count,
+                                 changed=decision.changed,
+                                 endpoints_unknown=decision.endpoints_unknown,
+                                 alarms=decision.alarms), outcome
+
+
+def _log_result(target, result, outcome, written):
     if not written:
-        LOG.info('Subcloud %s: audit result dropped, its claim passed to another owner',
-                 target.name)
-    elif decision.changed and decision.availability == states.OFFLINE:
+        LOG.info('Subcloud %s: audit result dropped, its claim passed to another owner or it '
+                 'left the audited states', target.name)
+    elif result.changed and result.availability == states.OFFLINE:
         LOG.warning('Subcloud %s is offline after %d failed audits: %s', target.name,
-                    decision.fail_count, outcome.reason)
-    elif decision.changed:
+                    result.fail_count, outcome.reason)
+    elif result.changed:
         LOG.info('Subcloud %s is online', target.name)
     elif not outcome.success:
         LOG.info('Subcloud %s: audit failed (%d in a row): %s', target.name,
-                 decision.fail_count, outcome.reason)
-    return decision
+                 result.fail_count, outcome.reason)
+
+
+class GroupWriter:
+    """Writes results in groups: one transaction for all the results that arrived while the
+    previous group was being written (group commit, no timer, no extra thread).
+
+    ``add`` hands a result over; the thread that finds no write in progress becomes the writer
+    and writes until nothing is left, the others return at once. ``write(items)`` stores a
+    group; ``finished(items, written, error)`` is called after each group with what ``write``
+    returned, or with the exception a failed write raised.
+    """
+
+    def __init__(self, write, finished, max_group=500):
+        self._write = write
+        self._finished = finished
+        self._max_group = max_group
+        self._pending = []
+        self._writing = False
+        self._lock = threading.Lock()
+
+    def add(self, item):
+        with self._lock:
+            self._pending.append(item)
+            if self._writing:
+                return
+            self._writing = True
+        while True:
+            with self._lock:
+                group = self._pending[:self._max_group]
+                del self._pending[:self._max_group]
+                if not group:
+                    self._writing = False
+                    return
+            try:
+                written = self._write(group)
+            except Exception as e:  # noqa: BLE001 - reported to finished(), which logs it
+                self._finished(group, None, e)
+            else:
+                self._finished(group, written, None)
 
 
 def observe(pool, target, managed, connections=None):
@@ -116,6 +154,7 @@ class AuditWorker:
         # owner -> ids accepted and not finished. One claim's batches may be spread over
         # several workers: a worker only ever releases the subclouds it holds itself.
         self._in_flight = collections.defaultdict(set)
+        self.results = GroupWriter(self._write_results, self._results_written)
 
     def start(self, listen=True):
         """Start the threads; with ``listen``, take batches from the RPC topic too (without,
@@ -141,40 +180,85 @@ class AuditWorker:
         return self
 
     def accept(self, subcloud_ids, owner):
-        """Queue the audit of each subcloud; release the claims the queue has no room for.
+        """Read the batch's claims and queue the audit of each subcloud still held; release the
+        claims the queue has no room for. Returns how many of ``subcloud_ids`` were dealt with
+        (queued, or left out because the claim lapsed or the subcloud is no longer audited).
 
         Refused before anything is started, never accepted and dropped: the scheduler claims
         them again at its next scan, and another worker may take them.
         """
         subcloud_ids = list(subcloud_ids)
-        for index, subcloud_id in enumerate(subcloud_ids):
+        context = dc_context.get_admin_context()
+        targets = subcloud_audit.start_many(context, subcloud_ids, owner,
+                                            CONF.audit.lease_seconds)
+        skipped = sorted(set(subcloud_ids) - {target.id for target in targets})
+        if skipped:
+            LOG.debug('Subclouds %s: claim %s lapsed or taken over, or no longer audited',
+                      skipped, owner)
+            subcloud_audit.release(context, owner, skipped)
+        for index, target in enumerate(targets):
             with self._lock:
-                self._in_flight[owner].add(subcloud_id)
+                self._in_flight[owner].add(target.id)
             try:
-                self.queue.submit(self._run, subcloud_id, owner)
+                self.queue.submit(self._run, target, owner)
             except exception.Overloaded:
-                self._done(owner, subcloud_id)
-                refused = subcloud_ids[index:]
-                subcloud_audit.release(dc_context.get_admin_context(), owner, refused)
+                self._done(owner, target.id)
+                refused = [t.id for t in targets[index:]]
+                subcloud_audit.release(context, owner, refused)
                 LOG.warning('Audit worker %s is full: %d subclouds handed back for the next '
                             'scan', self.host, len(refused))
-                return index
+                return len(subcloud_ids) - len(refused)
         return len(subcloud_ids)
 
-    def _run(self, subcloud_id, owner):
+    def _run(self, target, owner):
         context = dc_context.get_admin_context()
         try:
-            if not self._stopping.is_set():  # queued when the worker stopped: released in bulk
-                audit_subcloud(context, self.pool, subcloud_id, owner, self.connections)
+            if self._stopping.is_set():  # queued when the worker stopped: released in bulk
+                self._done(owner, target.id)
+                return
+            if target.lease_short(CONF.audit.lease_seconds):
+                # It waited long in the queue: renew the claim (and read the subcloud again).
+                subcloud_id = target.id
+                target = subcloud_audit.start(context, subcloud_id, owner,
+                                              CONF.audit.lease_seconds)
+                if target is None:
+                    self._done(owner, subcloud_id)
+                    return
+            result, outcome = audit_target(self.pool, target, owner, self.connections)
         except Exception:
             # A job boundary: log, and let the next scan claim the subcloud again.
-            LOG.exception('Audit of subcloud %s failed', subcloud_id)
-            try:
-                subcloud_audit.release(context, owner, [subcloud_id])
-            except Exception:
-                LOG.exception('Could not release the claim on subcloud %s', subcloud_id)
+            LOG.exception('Audit of subcloud %s failed', target.id)
+            self._give_up(context, owner, [target.id])
+            return
+        self.results.add((target, result, outcome))
+
+    def _write_results(self, group):
+        return subcloud_audit.finish_many(dc_context.get_admin_context(),
+                                          [result for _, result, _ in group])
+
+    def _results_written(self, group, written, error):
+        if error is not None:
+            LOG.error('Could not store %d audit results: %s', len(group), error)
+            by_owner = collections.defaultdict(list)
+            for _, result, _ in group:
+                by_owner[result.owner].append(result.subcloud_id)
+            for owner, subcloud_ids in by_owner.items():
+                self._give_up(dc_context.get_admin_context(), owner, subcloud_ids)
+            return
+        for target, result, outcome in group:
+            _log_result(target, result, outcome,
+                        written=(result.subcloud_id, result.owner) in written)
+            self._done(result.owner, result.subcloud_id)
+
+    def _give_up(self, context, owner, subcloud_ids):
+        """Release claims without a result (the next scan claims them again)."""
+        try:
+            subcloud_audit.release(context, owner, subcloud_ids)
+        except Exception:
+            LOG.exception('Could not release the claims on subclouds %s', subcloud_ids)
         finally:
-            self._done(owner, subcloud_id)
+            for subcloud_id in subcloud_ids:
+                self._done(owner, subcloud_id)
 
     def _done(self, owner, subcloud_id):
         with self._lock:

@@ -190,9 +190,11 @@ def token_cache_get(context, key_hash):
     return _impl.token_cache_get(context, key_hash)
 
 
-def token_cache_put(context, key_hash, ciphertext, token_digest, expires_at):
-    """Store an (encrypted) token for ``key_hash``, replacing any other."""
-    return _impl.token_cache_put(context, key_hash, ciphertext, token_digest, expires_at)
+def token_cache_put(context, key_hash, ciphertext, token_digest, expires_at, release_lease=False):
+    """Store an (encrypted) token for ``key_hash``, replacing any other; with ``release_lease``,
+    give up the renewal lease in the same write."""
+    return _impl.token_cache_put(context, key_hash, ciphertext, token_digest, expires_at,
+                                 release_lease)
 
 
 def token_cache_delete(context, key_hash, token_digest):
@@ -203,7 +205,8 @@ def token_cache_delete(context, key_hash, token_digest):
 def token_cache_acquire_lease(context, key_hash, now, until):
     """Compare-and-set the renewal lease of ``key_hash`` (free or lapsed -> ours until ``until``).
 
-    True when granted, False when another process holds it.
+    Returns ``(granted, current)``: granted is False when another process holds the lease;
+    current is the stored token at that moment (as ``token_cache_get`` gives it) or None.
     """
     return _impl.token_cache_acquire_lease(context, key_hash, now, until)
 
@@ -247,30 +250,31 @@ def subcloud_audit_release(context, owner, subcloud_ids=None):
     return _audit.subcloud_audit_release(context, owner, subcloud_ids)
 
 
-def subcloud_audit_get_claimed(context, subcloud_id, owner, now):
-    """The row of a subcloud ``owner`` holds a live claim on and that is still auditable, else
-    None (the claim lapsed or passed to another owner: the caller must leave it alone)."""
-    return _audit.subcloud_audit_get_claimed(context, subcloud_id, owner, now)
+def subcloud_audit_get_claimed(context, subcloud_ids, owner, now):
+    """The rows (by id) of those of ``subcloud_ids`` that ``owner`` holds a live claim on and
+    that are still auditable; the others are left out (the claim lapsed or passed to another
+    owner: the caller must leave them alone)."""
+    return _audit.subcloud_audit_get_claimed(context, subcloud_ids, owner, now)
 
 
-def subcloud_audit_renew(context, subcloud_id, owner, now, until):
-    """Extend ``owner``'s live claim on a subcloud until ``until``; False if it is not live."""
-    return _audit.subcloud_audit_renew(context, subcloud_id, owner, now, until)
+def subcloud_audit_renew(context, subcloud_ids, owner, now, until):
+    """Extend ``owner``'s live claims on ``subcloud_ids`` until ``until``; the ids renewed (a
+    claim that is no longer live is not)."""
+    return _audit.subcloud_audit_renew(context, subcloud_ids, owner, now, until)
 
 
-def subcloud_audit_finish(context, subcloud_id, owner, now, values, endpoints_unknown=False,
-                          alarms=None, touch=False):
-    """Write an audit's result and give up the claim, in one transaction, if ``owner`` holds it.
+def subcloud_audit_finish(context, now, results):
+    """Write audit results and give up their claims, all in one transaction.
 
-    ``values``: subcloud columns (availability_status, audit_fail_count); ``last_audit_at`` is
-    set to ``now``. ``endpoints_unknown``: every endpoint status and the aggregate sync status
-    become ``unknown``. ``alarms``: the alarm summary to store (dict of the five columns).
-    ``touch``: bump ``updated_at`` (a change the API should show). Returns False, having written
-    nothing but the release of a claim it still held, when the claim passed to another owner or
-    the subcloud left the auditable states meanwhile.
+    ``results``: dicts of ``id``, ``owner`` (the claim's token), ``availability_status``,
+    ``audit_fail_count``, ``touch`` (bump ``updated_at``: a change the API should show),
+    ``endpoints_unknown`` (every endpoint status and the aggregate sync status become
+    ``unknown``) and ``alarms`` (the alarm summary to store, a dict of its five columns, or
+    None). ``last_audit_at`` becomes ``now``. A result is written only if its owner still holds
+    the claim and the subcloud is still auditable; otherwise only the release of a claim that
+    owner still holds is. Returns the (id, owner) pairs written.
     """
-    return _audit.subcloud_audit_finish(context, subcloud_id, owner, now, values,
-                                        endpoints_unknown, alarms, touch)
+    return _audit.subcloud_audit_finish(context, now, results)
 
 
 def alarm_summary_set(context, subcloud_id, values):

@@ -22,8 +22,10 @@ Every call from a site to a subcloud or to the peer site authenticates through h
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import json
+import os
 import random
 import threading
 import time
@@ -33,6 +35,7 @@ from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 from oslo_log import log as logging
+import requests
 
 from dcmanager.common import exception
 from dcmanager.conf import CONF
@@ -111,8 +114,9 @@ class TokenStore:
         """The CachedToken stored under ``digest``, or None; ``fresh`` skips any local copy."""
         raise NotImplementedError
 
-    def put(self, digest, token):
-        """Store ``token`` under ``digest`` (replacing any other)."""
+    def put(self, digest, token, release_lease=False):
+        """Store ``token`` under ``digest`` (replacing any other); ``release_lease``: and give up
+        the renewal lease of ``digest`` (one write where a store has to write both)."""
         raise NotImplementedError
 
     def delete(self, digest, token_id):
@@ -122,6 +126,12 @@ class TokenStore:
     def acquire_lease(self, digest, seconds):
         """Try to become the one caller renewing ``digest`` for ``seconds``; True if granted."""
         return True
+
+    def acquire_lease_and_get(self, digest, seconds):
+        """``acquire_lease``, and the token stored under ``digest`` when it was tried (as
+        ``get(fresh=True)``): ``(granted, token or None)``. A store that can do both in one
+        round trip does."""
+        return self.acquire_lease(digest, seconds), self.get(digest, fresh=True)
 
     def release_lease(self, digest):
         """Give up the renewal lease of ``digest``."""
@@ -143,7 +153,7 @@ class MemoryTokenStore(TokenStore):
         with self._lock:
             return self._entries.get(digest)
 
-    def put(self, digest, token):
+    def put(self, digest, token, release_lease=False):
         with self._lock:
             self._entries[digest] = token
             if len(self._entries) > self._max:
@@ -169,8 +179,10 @@ class SharedTokenStore(TokenStore):
     """A store shared by the processes of a site, over ``records`` (e.g. the database).
 
     ``records`` keeps text (it encrypts it at rest) and offers the lease: ``get(digest)`` -> text or
-    None, ``put(digest, text, token_digest, expires_at)``, ``delete(digest, token_digest)``,
-    ``acquire_lease(digest, seconds)``, ``release_lease(digest)``, ``purge_expired()``.
+    None, ``put(digest, text, token_digest, expires_at, release_lease=False)``,
+    ``delete(digest, token_digest)``, ``acquire_lease(digest, seconds)``,
+    ``acquire_lease_and_get(digest, seconds)`` -> (granted, text or None),
+    ``release_lease(digest)``, ``purge_expired()``.
     A local copy of each token saves a round trip per request; it is dropped on a 401
     (``delete``), and renewals always read the shared copy (``fresh``).
     """
@@ -186,7 +198,10 @@ class SharedTokenStore(TokenStore):
                 token = self._local.get(digest)
             if token is not None:
                 return token
-        text = self.records.get(digest)
+        return self._keep(digest, self.records.get(digest))
+
+    def _keep(self, digest, text):
+        """The token in ``text`` (None if none), now also the local copy of ``digest``."""
         token = CachedToken.from_json(text) if text else None
         with self._lock:
             if token is None:
@@ -195,8 +210,9 @@ class SharedTokenStore(TokenStore):
                 self._local[digest] = token
         return token
 
-    def put(self, digest, token):
-        self.records.put(digest, token.to_json(), token.digest, token.expires_at)
+    def put(self, digest, token, release_lease=False):
+        self.records.put(digest, token.to_json(), token.digest, token.expires_at,
+                         release_lease=release_lease)
         with self._lock:
             self._local[digest] = token
 
@@ -209,6 +225,10 @@ class SharedTokenStore(TokenStore):
 
     def acquire_lease(self, digest, seconds):
         return self.records.acquire_lease(digest, seconds)
+
+    def acquire_lease_and_get(self, digest, seconds):
+        granted, text = self.records.acquire_lease_and_get(digest, seconds)
+        return granted, self._keep(digest, text)
 
     def release_lease(self, digest):
         self.records.release_lease(digest)
@@ -309,24 +329,30 @@ class TokenCache:
 
     def _renew(self, key, digest, fetch):
         deadline = time.monotonic() + self.renewal_timeout
-        while not self.store.acquire_lease(digest, self.renewal_timeout):
-            # Another process of the site is renewing: use its token when it lands.
-            token = self.store.get(digest, fresh=True)
+        while True:
+            # One round trip: try the lease and see the stored token (another process may have
+            # renewed it since our first look).
+            granted, token = self.store.acquire_lease_and_get(digest, self.renewal_timeout)
             if self._usable(digest, token):
+                if granted:
+                    self.store.release_lease(digest)
                 return token
+            if granted:
+                break
             if time.monotonic() > deadline:
                 break  # its lease is about to lapse; ours is the next renewal
+            # Another process of the site is renewing: use its token when it lands.
             time.sleep(self.LEASE_POLL_SECONDS)
+        released = False
         try:
-            token = self.store.get(digest, fresh=True)
-            if self._usable(digest, token):
-                return token  # renewed by someone else while we waited for the lease
             token = fetch()
-            self.store.put(digest, token)
+            self.store.put(digest, token, release_lease=granted)
+            released = True
             LOG.debug('New token for %s (expires %s)', key.auth_url, token.expires_at)
             return token
         finally:
-            self.store.release_lease(digest)
+            if granted and not released:
+                self.store.release_lease(digest)
 
     def invalidate(self, key, token_id):
         """Forget ``token_id`` for ``key`` if it is still the cached one (after a 401)."""
@@ -380,6 +406,30 @@ class CachedPassword(v3.Password):
         return True
 
 
+def _http_session(url):
+    """The requests session under a keystoneauth session to the host of ``url``.
+
+    What keystoneauth would make (TCP keep-alive, no Nagle), except that the environment's proxy
+    settings are read once here instead of at every request: ``requests`` walks the whole
+    environment per request to find them, which cost more than the rest of an audit call. The CA
+    bundle is ours to give (``verify``), never taken from the environment.
+    """
+    http = requests.Session()
+    adapter = ks_session.TCPKeepAliveAdapter()
+    for scheme in list(http.adapters):
+        http.mount(scheme, adapter)
+    if _environment_has_proxies():
+        http.proxies = requests.utils.get_environ_proxies(url)
+    http.trust_env = False
+    return http
+
+
+@functools.cache
+def _environment_has_proxies():
+    """Any ``*_proxy`` variable in this process's environment (looked at once)."""
+    return any(name.lower().endswith('_proxy') for name in os.environ)
+
+
 class SessionPool:
     """One keystoneauth session per (identity, service address): connections are reused."""
 
@@ -401,7 +451,8 @@ class SessionPool:
             if session is None:
                 auth = CachedPassword(self.cache, auth_url, username, password, project_name,
                                       user_domain_name, project_domain_name)
-                session = ks_session.Session(auth=auth, timeout=self.timeout, verify=self.verify)
+                session = ks_session.Session(auth=auth, session=_http_session(auth_url),
+                                             timeout=self.timeout, verify=self.verify)
                 self._sessions[key] = session
             return session
 

@@ -22,6 +22,12 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
+def _decrypted(row):
+    if row is None or (row.expires_at is not None and row.expires_at <= _now()):
+        return None
+    return crypto.decrypt(row.token_ciphertext)
+
+
 class DatabaseTokenRecords:
     """Encrypted token records in the ``token_cache`` table, with a renewal lease per key."""
 
@@ -30,15 +36,12 @@ class DatabaseTokenRecords:
 
     def get(self, digest):
         """The decrypted token record of ``digest``, or None."""
-        row = db_api.token_cache_get(self._ctx, digest)
-        if row is None or (row.expires_at is not None and row.expires_at <= _now()):
-            return None
-        return crypto.decrypt(row.token_ciphertext)
+        return _decrypted(db_api.token_cache_get(self._ctx, digest))
 
-    def put(self, digest, text, token_digest, expires_at):
-        """Store ``text`` encrypted under ``digest``."""
+    def put(self, digest, text, token_digest, expires_at, release_lease=False):
+        """Store ``text`` encrypted under ``digest`` (and give up the renewal lease)."""
         db_api.token_cache_put(self._ctx, digest, crypto.encrypt(text), token_digest,
-                               _naive_utc(expires_at))
+                               _naive_utc(expires_at), release_lease=release_lease)
 
     def delete(self, digest, token_digest):
         """Drop the record only if it still holds the token with ``token_digest``."""
@@ -46,9 +49,15 @@ class DatabaseTokenRecords:
 
     def acquire_lease(self, digest, seconds):
         """Become the one process renewing ``digest`` for ``seconds``; True if granted."""
+        return self.acquire_lease_and_get(digest, seconds)[0]
+
+    def acquire_lease_and_get(self, digest, seconds):
+        """``acquire_lease``, and the decrypted record of ``digest`` (or None) read in the same
+        transaction: ``(granted, text)``."""
         now = _now()
-        return db_api.token_cache_acquire_lease(self._ctx, digest, now,
-                                                now + datetime.timedelta(seconds=seconds))
+        granted, row = db_api.token_cache_acquire_lease(
+            self._ctx, digest, now, now + datetime.timedelta(seconds=seconds))
+        return granted, _decrypted(row)
 
     def release_lease(self, digest):
         db_api.token_cache_release_lease(self._ctx, digest)

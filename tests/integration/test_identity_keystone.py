@@ -26,9 +26,9 @@ class CountingStore(identity.MemoryTokenStore):
         super().__init__(max_entries=100)
         self.puts = 0
 
-    def put(self, digest, token):
+    def put(self, digest, token, release_lease=False):
         self.puts += 1
-        super().put(digest, token)
+        super().put(digest, token, release_lease=release_lease)
 
 
 def _session(keystone):

@@ -86,52 +86,98 @@ def subcloud_audit_release(context, owner, subcloud_ids=None):
     return _release(context, owner, subcloud_ids)
 
 
-# The columns a worker reads to audit a subcloud (not the whole row: this runs per audit).
+# The columns a worker reads to audit a subcloud (not the whole row: this runs per batch).
 _TARGET_COLUMNS = (_SC.id, _SC.name, _SC.bootstrap_address, _SC.management_state,
                    _SC.deploy_status, _SC.availability_status, _SC.audit_fail_count,
                    _SC.audit_lease_until, _SC.secrets)
 
 
 @main_context_manager.reader
-def subcloud_audit_get_claimed(context, subcloud_id, owner, now):
-    return context.session.execute(
-        sa.select(*_TARGET_COLUMNS).where(_SC.id == subcloud_id, _SC.audit_owner == owner,
-                                          _SC.audit_lease_until >= now, _auditable())).first()
+def subcloud_audit_get_claimed(context, subcloud_ids, owner, now):
+    if not subcloud_ids:
+        return []
+    return list(context.session.execute(
+        sa.select(*_TARGET_COLUMNS).where(_SC.id.in_(subcloud_ids), _SC.audit_owner == owner,
+                                          _SC.audit_lease_until >= now, _auditable())
+        .order_by(_SC.id)))
 
 
 @writer
-def subcloud_audit_renew(context, subcloud_id, owner, now, until):
-    return bool(context.session.execute(
-        _update(_SC).where(_SC.id == subcloud_id, _SC.audit_owner == owner,
-                             _SC.audit_lease_until >= now)
-        .values(_keep_updated_at({'audit_lease_until': until}))).rowcount)
+def subcloud_audit_renew(context, subcloud_ids, owner, now, until):
+    if not subcloud_ids:
+        return []
+    context.session.execute(
+        _update(_SC).where(_SC.id.in_(subcloud_ids), _SC.audit_owner == owner,
+                           _SC.audit_lease_until >= now)
+        .values(_keep_updated_at({'audit_lease_until': until})))
+    return list(context.session.execute(
+        sa.select(_SC.id).where(_SC.id.in_(subcloud_ids), _SC.audit_owner == owner,
+                                _SC.audit_lease_until == until).order_by(_SC.id)).scalars())
 
 
-@writer
-def subcloud_audit_finish(context, subcloud_id, owner, now, values, endpoints_unknown,
-                          alarms, touch):
-    changes = dict(values, last_audit_at=now, audit_owner=None, audit_lease_until=None)
-    if endpoints_unknown:
-        changes['sync_status'] = states.SYNC_UNKNOWN
+# The result writes are executemany statements over the table (Core, not ORM bulk updates): one
+# round trip for a whole group of results, whatever their values. Bound names differ from the
+# column names, as Core requires of an UPDATE's own parameters.
+_T = _SC.__table__
+
+
+def _result_update(touch):
+    values = {'availability_status': sa.bindparam('b_availability'),
+              'audit_fail_count': sa.bindparam('b_fail_count'),
+              'last_audit_at': sa.bindparam('b_now'),
+              'audit_owner': None, 'audit_lease_until': None}
     if not touch:
-        changes = _keep_updated_at(changes)
-    # Still ours, and still auditable: a subcloud that became secondary or started a rehome
-    # while it was being audited keeps the state its new owner gives it.
-    written = context.session.execute(
-        _update(_SC).where(_SC.id == subcloud_id, _SC.audit_owner == owner, _auditable())
-        .values(changes)).rowcount
-    if not written:
-        _release(context, owner, [subcloud_id])
-        return False
-    if endpoints_unknown:
-        context.session.execute(
+        values['updated_at'] = _T.c.updated_at
+    return sa.update(_T).where(_T.c.id == sa.bindparam('b_id')).values(values)
+
+
+_RESULT_UPDATE = {True: _result_update(True), False: _result_update(False)}
+_RELEASE_ONE = (sa.update(_T)
+                .where(_T.c.id == sa.bindparam('b_id'), _T.c.audit_owner == sa.bindparam('b_owner'))
+                .values(audit_owner=None, audit_lease_until=None, updated_at=_T.c.updated_at))
+
+
+@writer
+def subcloud_audit_finish(context, now, results):
+    if not results:
+        return set()
+    session = context.session
+    ids = sorted({r['id'] for r in results})
+    # Which of the (subcloud, owner) pairs still hold their claim on an auditable subcloud; the
+    # rows are locked (SQLite: the writer holds the database lock already) so that no claim
+    # changes hands between this look and the writes.
+    query = sa.select(_SC.id, _SC.audit_owner).where(
+        _SC.id.in_(ids), _SC.audit_owner.in_(sorted({r['owner'] for r in results})),
+        _auditable())
+    if session.get_bind().dialect.name != 'sqlite':
+        query = query.with_for_update()
+    held = set(session.execute(query).tuples())
+    written = [r for r in results if (r['id'], r['owner']) in held]
+    dropped = [r for r in results if (r['id'], r['owner']) not in held]
+    for touch in (False, True):
+        params = [{'b_id': r['id'], 'b_availability': r['availability_status'],
+                   'b_fail_count': r['audit_fail_count'], 'b_now': now}
+                  for r in written if bool(r['touch']) is touch]
+        if params:
+            session.execute(_RESULT_UPDATE[touch], params)
+    unknown = sorted(r['id'] for r in written if r['endpoints_unknown'])
+    if unknown:
+        session.execute(_update(_SC).where(_SC.id.in_(unknown))
+                        .values(_keep_updated_at({'sync_status': states.SYNC_UNKNOWN})))
+        session.execute(
             _update(models.SubcloudStatus)
-            .where(models.SubcloudStatus.subcloud_id == subcloud_id,
+            .where(models.SubcloudStatus.subcloud_id.in_(unknown),
                    models.SubcloudStatus.sync_status != states.SYNC_UNKNOWN)
             .values(sync_status=states.SYNC_UNKNOWN))
-    if alarms is not None:
-        _alarm_summary_set(context, subcloud_id, alarms)
-    return True
+    alarms = {r['id']: r['alarms'] for r in written if r['alarms'] is not None}
+    if alarms:
+        _alarm_summaries_set(context, alarms)
+    if dropped:
+        # Not ours any more (nothing to do), or ours on a subcloud that left the auditable
+        # states: give that claim up, the state its new owner gives it stays.
+        session.execute(_RELEASE_ONE, [{'b_id': r['id'], 'b_owner': r['owner']}
+                                       for r in dropped])
+    return {(r['id'], r['owner']) for r in written}
 
 
 # ---------------------------------------------------------------- alarm summary
@@ -139,17 +185,31 @@ def subcloud_audit_finish(context, subcloud_id, owner, now, values, endpoints_un
 _ALARM = models.SubcloudAlarmSummary
 
 
-def _alarm_summary_set(context, subcloud_id, values):
-    values = {name: values[name] for name in _ALARM_FIELDS}
+_ALARM_T = _ALARM.__table__
+_ALARM_UPDATE = (sa.update(_ALARM_T).where(_ALARM_T.c.subcloud_id == sa.bindparam('b_id'))
+                 .values({name: sa.bindparam('b_' + name) for name in _ALARM_FIELDS}))
+
+
+def _alarm_summaries_set(context, summaries):
+    """Store ``summaries`` ({subcloud id: values}); rows already holding them are not written."""
     session = context.session
-    current = session.execute(
-        sa.select(*(getattr(_ALARM, name) for name in _ALARM_FIELDS))
-        .where(_ALARM.subcloud_id == subcloud_id)).first()
-    if current is not None:
-        if tuple(current) != tuple(values.values()):
-            session.execute(_update(_ALARM).where(_ALARM.subcloud_id == subcloud_id)
-                            .values(values))
-        return
+    current = {row[0]: tuple(row[1:]) for row in session.execute(
+        sa.select(_ALARM.subcloud_id, *(getattr(_ALARM, name) for name in _ALARM_FIELDS))
+        .where(_ALARM.subcloud_id.in_(sorted(summaries))))}
+    changed = []
+    for subcloud_id, values in sorted(summaries.items()):
+        values = {name: values[name] for name in _ALARM_FIELDS}
+        if subcloud_id not in current:
+            _alarm_summary_create(context, subcloud_id, values)
+        elif current[subcloud_id] != tuple(values.values()):
+            changed.append(dict({'b_' + name: value for name, value in values.items()},
+                                b_id=subcloud_id))
+    if changed:
+        session.execute(_ALARM_UPDATE, changed)
+
+
+def _alarm_summary_create(context, subcloud_id, values):
+    session = context.session
     try:
         with session.begin_nested():
             session.execute(sa.insert(_ALARM).values(uuid=str(uuid.uuid4()),
@@ -164,7 +224,7 @@ def _alarm_summary_set(context, subcloud_id, values):
 
 @writer
 def alarm_summary_set(context, subcloud_id, values):
-    _alarm_summary_set(context, subcloud_id, values)
+    _alarm_summaries_set(context, {subcloud_id: values})
 
 
 @main_context_manager.reader

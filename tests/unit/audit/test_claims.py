@@ -362,3 +362,80 @@ def test_alarm_summary_goes_with_its_subcloud(ctx):
     objects.AlarmSummary.clear(ctx, subcloud_id)
     db_api.subcloud_destroy(ctx, subcloud_id)
     assert objects.AlarmSummary.list(ctx) == []
+
+
+# ------------------------------------------------------------------ batches and groups
+
+_OK = {'critical_alarms': 0, 'major_alarms': 1, 'minor_alarms': 2, 'warnings': 3,
+       'cloud_status': 'degraded'}
+
+
+def test_start_many_reads_the_batch_and_leaves_out_what_is_not_ours(ctx):
+    ids = _add_many(ctx, 4)
+    owner, _ = subcloud_audit.claim(ctx, ids, INTERVAL, LEASE, now=T0)
+    _set(ids[1], deploy_status='rehoming')            # left the audited states
+    _set(ids[2], audit_owner='another-owner')          # taken over
+    targets = subcloud_audit.start_many(ctx, ids, owner, LEASE, now=_at(1))
+    assert [t.id for t in targets] == [ids[0], ids[3]]
+    assert all(t.lease_until == _at(LEASE) and not t.lease_short(LEASE, now=_at(1))
+               for t in targets)
+    assert targets[0].lease_short(LEASE, now=_at(LEASE / 2 + 1))
+
+
+def test_start_many_renews_the_short_leases_of_a_batch_in_one_go(ctx):
+    ids = _add_many(ctx, 3)
+    owner, _ = subcloud_audit.claim(ctx, ids, INTERVAL, LEASE, now=T0)
+    late = _at(LEASE / 2 + 1)
+    targets = subcloud_audit.start_many(ctx, ids, owner, LEASE, now=late)
+    renewed = late + datetime.timedelta(seconds=LEASE)
+    assert [t.lease_until for t in targets] == [renewed] * 3
+    assert {_row(ctx, i).audit_lease_until for i in ids} == {renewed}
+
+
+def test_finish_many_writes_each_result_only_under_its_own_claim(ctx):
+    ids = _add_many(ctx, 4)
+    owner, _ = subcloud_audit.claim(ctx, ids[:3], INTERVAL, LEASE, now=T0)
+    _set(ids[2], deploy_status='rehoming')
+    # ids[3] was claimed by nobody: a result for it is not ours to write.
+    results = [
+        subcloud_audit.Result(ids[0], owner, states.ONLINE, 0, changed=True, alarms=_OK),
+        subcloud_audit.Result(ids[1], 'stale-owner', states.OFFLINE, 2, changed=True,
+                              endpoints_unknown=True),
+        subcloud_audit.Result(ids[1], owner, states.OFFLINE, 1),
+        subcloud_audit.Result(ids[2], owner, states.ONLINE, 0, changed=True),
+        subcloud_audit.Result(ids[3], owner, states.ONLINE, 0, changed=True),
+    ]
+    written = subcloud_audit.finish_many(ctx, results, now=_at(2))
+    assert written == {(ids[0], owner), (ids[1], owner)}
+    rows = {i: _row(ctx, i) for i in ids}
+    assert (rows[ids[0]].availability_status, rows[ids[0]].audit_fail_count) == \
+        (states.ONLINE, 0)
+    assert (rows[ids[1]].availability_status, rows[ids[1]].audit_fail_count) == \
+        (states.OFFLINE, 1)
+    assert set(_endpoint_statuses(ctx, ids[1]).values()) == {states.SYNC_UNKNOWN}
+    # the rehoming one keeps its state, its claim given up; the unclaimed one is untouched
+    assert (rows[ids[2]].availability_status, rows[ids[2]].audit_owner) == \
+        (states.OFFLINE, None)
+    assert rows[ids[2]].last_audit_at is None
+    assert rows[ids[3]].last_audit_at is None
+    assert all(rows[i].audit_owner is None for i in ids)
+    summaries = {s.subcloud_name: s for s in objects.AlarmSummary.list(ctx)}
+    assert summaries['sc0'].cloud_status == 'degraded' and summaries['sc0'].warnings == 3
+
+
+def test_finish_many_stores_only_the_alarm_summaries_that_changed(ctx):
+    ids = _add_many(ctx, 3)
+    for i in ids:
+        db_api.alarm_summary_set(ctx, i, _OK)
+    before = {s.subcloud_name: s.updated_at for s in objects.AlarmSummary.list(ctx)}
+    owner, _ = subcloud_audit.claim(ctx, ids, INTERVAL, LEASE, now=T0)
+    changed = dict(_OK, critical_alarms=7, cloud_status='critical')
+    subcloud_audit.finish_many(ctx, [
+        subcloud_audit.Result(ids[0], owner, states.ONLINE, 0, changed=True, alarms=_OK),
+        subcloud_audit.Result(ids[1], owner, states.ONLINE, 0, changed=True, alarms=changed),
+        subcloud_audit.Result(ids[2], owner, states.ONLINE, 0, changed=True)], now=_at(1))
+    after = {s.subcloud_name: s for s in objects.AlarmSummary.list(ctx)}
+    assert after['sc0'].updated_at == before['sc0']  # same values: not written
+    assert (after['sc1'].critical_alarms, after['sc1'].cloud_status) == (7, 'critical')
+    assert after['sc1'].updated_at != before['sc1']  # a write shows in updated_at
+    assert after['sc2'].updated_at == before['sc2']

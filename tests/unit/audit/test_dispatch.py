@@ -4,6 +4,7 @@ No subcloud is reached here: the subclouds have no address, so an audit fails at
 then counts a failure) and the tests are about who holds which claim.
 """
 
+import datetime
 import threading
 import time
 
@@ -148,3 +149,47 @@ def test_stop_releases_only_its_own_part_of_a_shared_claim(ctx, small_worker):
     worker.stop(grace=0.1)
     owners = _owners(ctx)
     assert [owners[i] for i in ids] == [None, None, owner, owner]
+
+
+def _set_owner(subcloud_id, owner):
+    from dcmanager.db.sqlalchemy import models  # the tests may look below the interface
+    with db_api.get_engine().begin() as conn:
+        conn.execute(models.Subcloud.__table__.update()
+                     .where(models.Subcloud.id == subcloud_id).values(audit_owner=owner))
+
+
+@pytest.mark.parametrize('taken_over', [False, True])
+def test_an_audit_that_waited_long_renews_its_claim_first(ctx, small_worker, monkeypatch,
+                                                          taken_over):
+    worker, gate = small_worker
+    audited = []
+    real = worker_mod.audit_target
+    monkeypatch.setattr(worker_mod, 'audit_target',
+                        lambda pool, target, *a: audited.append(target) or
+                        real(pool, target, *a))
+    CONF.set_override('lease_seconds', 20, group='audit')
+    try:
+        worker.queue.submit(gate.wait)  # the only thread is busy: the batch waits
+        ids = _add_many(ctx, 1)
+        started = scheduler_mod.subcloud_audit.utcnow()
+        owner, claimed = scheduler_mod.subcloud_audit.claim(ctx, ids, 30, 20)
+        assert worker.accept(claimed, owner) == 1  # 20 s left of 20: not short
+        # Later, the lease counts as short (less than half of 100 s is left) ...
+        CONF.set_override('lease_seconds', 100, group='audit')
+        if taken_over:  # ... and meanwhile another scheduler took the subcloud
+            _set_owner(ids[0], 'another-owner')
+        gate.set()
+        deadline = time.monotonic() + 10
+        while worker._in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        CONF.clear_override('lease_seconds', group='audit')
+    row = db_api.subcloud_get(ctx, ids[0])
+    if taken_over:
+        assert audited == []  # never audited under a claim that is not its own
+        assert (row.audit_owner, row.last_audit_at) == ('another-owner', None)
+    else:
+        # the claim ran until started + 20 s; the audit ran under the renewed one
+        assert len(audited) == 1
+        assert audited[0].lease_until >= started + datetime.timedelta(seconds=100)
+        assert row.audit_owner is None and row.last_audit_at is not None

@@ -7,6 +7,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from dcmanager.common import exception
 from dcmanager.db import api as db_api
 from dcmanager.drivers import identity
 from dcmanager.objects import token_store
@@ -103,3 +104,34 @@ def test_token_cache_over_database_store(store):
         early_renewal_seconds=0, jitter_seconds=0, renewal_timeout=5)
     assert second_process.get(KEY, fetch).token_id == 'secret-token-1'
     assert len(calls) == 1
+
+
+def test_a_renewal_leaves_the_lease_free_in_the_same_write(store):
+    cache = identity.TokenCache(store, early_renewal_seconds=0, jitter_seconds=0,
+                                renewal_timeout=30)
+    assert cache.get(KEY, lambda: _token(1)).token_id == 'secret-token-1'
+    row = _rows()[0]
+    assert row['lease_until'] is None and row['token_ciphertext']
+    # a renewal that fails gives the lease up too
+    records = store.records
+    with pytest.raises(exception.IdentityError):
+        cache.get(identity.CacheKey('http://127.0.1.10:5001/v3', 'a', 'b', 'c', 'd'),
+                  lambda: 1 / 0)
+    assert all(r['lease_until'] is None for r in _rows())
+    assert records.acquire_lease(KEY.digest, 30)
+
+
+def test_concurrent_renewals_of_many_keys_all_land_and_free_their_leases(store):
+    # 32 threads renewing 32 keys at once, each renewal two write transactions (on SQLite
+    # queued on the process's writer mutex): all get through, none fails "database is
+    # locked", and each key ends with its token and a free lease.
+    cache = identity.TokenCache(store, early_renewal_seconds=0, jitter_seconds=0,
+                                renewal_timeout=30)
+    keys = [identity.CacheKey('http://127.0.1.%d:5001/v3' % (i + 1), 'admin', 'Default',
+                              'admin', 'Default') for i in range(32)]
+    with concurrent.futures.ThreadPoolExecutor(32) as pool:
+        tokens = list(pool.map(lambda ik: cache.get(ik[1], lambda: _token(ik[0])),
+                               enumerate(keys)))
+    assert [t.token_id for t in tokens] == ['secret-token-%d' % i for i in range(32)]
+    rows = _rows()
+    assert len(rows) == 32 and all(r['lease_until'] is None for r in rows)
