@@ -1,10 +1,11 @@
 """Benchmark of the subclouds API with 5,000 subclouds in the database (prints figures).
 
 Server-side times are measured by calling the WSGI application in process (no network, no
-client): the full list, a page of 100 and a show, each repeated, median and p99. Throughput is
-measured over real sockets: ``dcmanager-api`` with ``[api] workers = 1`` and then 2, loaded by
-``wrk`` when it is installed (else a small Python client) on a mix of show and page requests;
-the figure is the ratio of requests per second.
+client): the full list, a page of 100, a show and the alarm summary list (``/v1.0/alarms``, one
+summary per subcloud), each repeated, median and p99. Throughput is measured over real sockets:
+``dcmanager-api`` with ``[api] workers = 1`` and then 2, loaded by ``wrk`` when it is installed
+(else a small Python client) on a mix of show and page requests; the figure is the ratio of
+requests per second.
 
     python bench/api.py [--subclouds 5000] [--seconds 10]
 
@@ -218,7 +219,7 @@ def main():
         ('page of 100', '/v1.0/subclouds?limit=100&marker=%d' % (n // 2), 300),
         ('show', '/v1.0/subclouds/%d' % (n // 2), 500),
         ('show by name', '/v1.0/subclouds/subcloud%d' % (n // 3), 500),
-        ('alarm summary', '/v1.0/alarms', 30),
+        ('alarms', '/v1.0/alarms', 30),
     ]
     figures = {'subclouds': n}
     results = []
@@ -233,6 +234,8 @@ def main():
                                                       round(results[1][2], 3))
     figures['show_ms_p50'], figures['show_ms_p99'] = (round(results[2][1], 3),
                                                       round(results[2][2], 3))
+    figures['alarms_ms_p50'], figures['alarms_ms_p99'] = (round(results[4][1], 2),
+                                                          round(results[4][2], 2))
 
     paths = ['/v1.0/subclouds/%d' % (1 + (i * 37) % n) for i in range(50)]
     paths += ['/v1.0/subclouds?limit=100&marker=%d' % ((i * 97) % n) for i in range(10)]

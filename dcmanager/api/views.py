@@ -7,6 +7,7 @@ secret: install data, rehome data and passwords have no key at all.
 import itertools
 import json
 
+from dcmanager.objects import alarm_summary as alarm_summary_obj
 from dcmanager.objects import subcloud as subcloud_obj
 
 # What json.dumps (ensure_ascii) writes for a str: quoted, escaped, ASCII only.
@@ -148,34 +149,72 @@ def _column_texts(name, values):
     return _texts(_ascii, values)
 
 
-# Row by row, the pieces before the values: ', {"id": ', ', "name": ', ... (then a closing '}').
-_ROW_PIECES = (', {%s: ' % _ascii(_ROW_KEYS[0]),) + tuple(', %s: ' % _ascii(key)
-                                                          for key in _ROW_KEYS[1:])
-
-
-def subcloud_rows_json(rows, **extra):
-    """The JSON text of ``{"subclouds": [subcloud_row(row), ...], **extra}``, byte for byte what
+def list_json(collection, keys, column_texts, rows, row_dict, **extra):
+    """The JSON text of ``{collection: [row_dict(row), ...], **extra}``, byte for byte what
     ``json.dumps`` writes, made column by column: each key is encoded once, the values mostly at
     C speed, and one join writes the whole list (about half the time of ``json.dumps`` of the
-    row dicts, for a list of thousands of subclouds)."""
-    text = '{"subclouds": []'
+    row dicts, for a list of thousands of rows).
+
+    ``keys``: the keys of a row, one per column of ``rows``; ``column_texts(index, values)``:
+    the JSON texts of the values of column ``index`` (TypeError for a value it cannot write,
+    and then the whole list goes through ``json.dumps`` of ``row_dict(row)``).
+    """
+    text = '{%s: []' % _ascii(collection)
     if rows:
         try:
             pieces = []
-            for name, piece, values in zip(subcloud_obj.Subcloud.LIST_COLUMNS, _ROW_PIECES,
-                                           zip(*rows, strict=True), strict=True):
+            # Row by row, the pieces before the values: ', {"id": ', ', "name": ', ... (then
+            # a closing '}').
+            before = (', {%s: ' % _ascii(keys[0]),) + tuple(', %s: ' % _ascii(key)
+                                                             for key in keys[1:])
+            for index, (piece, values) in enumerate(zip(before, zip(*rows, strict=True),
+                                                        strict=True)):
                 pieces.append(itertools.repeat(piece))
-                pieces.append(_column_texts(name, values))
+                pieces.append(column_texts(index, values))
             pieces.append(itertools.repeat('}'))
-            # Every row starts with ', {"id": ': drop the first separator.
+            # Every row starts with ', {"<first key>": ': drop the first separator.
             body = ''.join(itertools.chain.from_iterable(zip(*pieces, strict=False)))
-            text = '{"subclouds": [' + body[2:] + ']'
+            text = '{%s: [%s]' % (_ascii(collection), body[2:])
         except TypeError:
             # A value of an unexpected type: let the general encoder deal with it.
-            text = json.dumps({'subclouds': [subcloud_row(row) for row in rows]})[:-1]
+            text = json.dumps({collection: [row_dict(row) for row in rows]})[:-1]
     if extra:
         text += ', ' + json.dumps(extra)[1:-1]
     return text + '}'
+
+
+def subcloud_rows_json(rows, **extra):
+    """The JSON text of ``{"subclouds": [subcloud_row(row), ...], **extra}`` (see list_json)."""
+    columns = subcloud_obj.Subcloud.LIST_COLUMNS
+    return list_json('subclouds', _ROW_KEYS,
+                     lambda index, values: _column_texts(columns[index], values),
+                     rows, subcloud_row, **extra)
+
+
+# ---------------------------------------------------------------- alarm summaries
+
+# The keys of a row of ``alarm_summary``, in the reference's order, one per column of
+# ``AlarmSummary.LIST_COLUMNS``. ``region_name`` holds the subcloud's name (a reference quirk the
+# ``dcmanager alarm summary`` command prints as NAME).
+_ALARM_KEYS = tuple({'subcloud_name': 'region_name'}.get(name, name)
+                    for name in alarm_summary_obj.AlarmSummary.LIST_COLUMNS)
+_ALARM_INTEGERS = frozenset(index for index, name in enumerate(_ALARM_KEYS)
+                            if name in alarm_summary_obj.COUNTS)
+
+
+def _alarm_column_texts(index, values):
+    # int.__repr__ and the C string encoder both refuse None (TypeError), unlike str().
+    return map(int.__repr__ if index in _ALARM_INTEGERS else _ascii, values)
+
+
+def alarm_row(row):
+    """One row of ``alarm_summary`` from a row of ``AlarmSummary.list_rows``."""
+    return dict(zip(_ALARM_KEYS, row, strict=True))
+
+
+def alarm_rows_json(rows):
+    """The JSON text of ``{"alarm_summary": [alarm_row(row), ...]}`` (see list_json)."""
+    return list_json('alarm_summary', _ALARM_KEYS, _alarm_column_texts, rows, alarm_row)
 
 
 def subcloud_show(sc, endpoint_statuses, detail=False):

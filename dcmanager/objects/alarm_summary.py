@@ -39,6 +39,9 @@ class AlarmSummary(base.DCManagerObject):
         'cloud_status': fields.StringField(),
     })
 
+    # A row of ``list_rows``: the subcloud's name, then the summary's columns.
+    LIST_COLUMNS = ('subcloud_name', 'uuid') + COUNTS + ('cloud_status',)
+
     @classmethod
     def _from_row(cls, context, row, subcloud_name):
         obj = cls()
@@ -55,6 +58,12 @@ class AlarmSummary(base.DCManagerObject):
         """Every subcloud's summary with the subcloud's name, newest summary (highest id) first."""
         return [cls._from_row(context, row, name)
                 for row, name in db_api.alarm_summary_get_all(context)]
+
+    @staticmethod
+    def list_rows(context):
+        """What ``GET /v1.0/alarms`` lists, without an object per summary (thousands of
+        subclouds): read-only tuples of ``LIST_COLUMNS``, in that order, newest summary first."""
+        return db_api.alarm_summary_list_rows(context)
 
     @staticmethod
     def set_for(context, subcloud_id, values):

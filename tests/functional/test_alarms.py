@@ -1,5 +1,7 @@
 """GET /v1.0/alarms through the real WSGI stack and database (spec/api.md 4.6)."""
 
+import json
+
 import pecan
 import pytest
 import webtest
@@ -57,6 +59,35 @@ def test_shape_order_and_integers(api, ctx):
         major=4, cloud_status='degraded'))
     assert by_name['subcloud3'] == dict(by_name['subcloud3'], **_summary(
         critical=-1, major=-1, minor=-1, warnings=-1, cloud_status='disabled'))
+
+
+def test_body_is_the_reference_keys_in_order_byte_for_byte(api, ctx):
+    """The list is written without json.dumps: it must still be exactly what json.dumps writes
+    of the rows the objects hold, key order included (names needing escapes too)."""
+    names = ['edge-1', 'edge "2"', 'b\u00fcro-3', 'edge-4', 'edge-5']
+    ids = {name: _add(ctx, name) for name in names}
+    objects.AlarmSummary.set_for(ctx, ids['edge-4'], _summary(critical=2, cloud_status='critical'))
+    objects.AlarmSummary.set_for(ctx, ids['edge-1'], _summary(minor=5, warnings=1,
+                                                              cloud_status='degraded'))
+    objects.AlarmSummary.clear(ctx, ids['b\u00fcro-3'])
+    objects.AlarmSummary.set_for(ctx, ids['edge "2"'], _summary())
+    # edge-5 has no summary: it is not listed.
+
+    resp = api.get(BASE)
+    rows = resp.json['alarm_summary']
+    assert [r['region_name'] for r in rows] == ['edge "2"', 'b\u00fcro-3', 'edge-1', 'edge-4']
+    for row in rows:
+        assert list(row) == ['region_name', 'uuid', 'critical_alarms', 'major_alarms',
+                             'minor_alarms', 'warnings', 'cloud_status']
+    assert rows[1] == {'region_name': 'b\u00fcro-3', 'uuid': rows[1]['uuid'],
+                       'critical_alarms': -1, 'major_alarms': -1, 'minor_alarms': -1,
+                       'warnings': -1, 'cloud_status': 'disabled'}
+    expected = {'alarm_summary': [
+        {'region_name': s.subcloud_name, 'uuid': s.uuid,
+         **{name: getattr(s, name) for name in COUNTS}, 'cloud_status': s.cloud_status}
+        for s in objects.AlarmSummary.list(ctx)]}
+    assert resp.body == json.dumps(expected).encode('ascii')
+    assert resp.content_type == 'application/json'
 
 
 def test_region_name_is_the_subcloud_name_not_its_region(api, ctx):

@@ -36,6 +36,15 @@ def deleted():
     return pecan.response
 
 
+def json_text_response(text):
+    """A 200 response with ``text``, JSON already encoded (ASCII): what a list that writes its
+    own JSON (``views.list_json``) returns instead of a dict for pecan to encode."""
+    pecan.response.status = 200
+    pecan.response.content_type = 'application/json'
+    pecan.response.body = text.encode('ascii')
+    return pecan.response
+
+
 class CollectionRoot(rest.RestController):
     """A controller whose children are resources: an unknown child is 404 (pecan would say 405),
     the controller itself answers 405 to the methods it does not serve."""

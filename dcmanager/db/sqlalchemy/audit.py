@@ -228,7 +228,13 @@ def alarm_summary_set(context, subcloud_id, values):
 
 
 @main_context_manager.reader
-def alarm_summary_get_all(context):
-    return (context.session.query(_ALARM, _SC.name)
-            .join(_SC, _SC.id == _ALARM.subcloud_id)
-            .order_by(_ALARM.id.desc()).all())
+def alarm_summary_get_all(context, columns=None):
+    if columns is None:
+        return (context.session.query(_ALARM, _SC.name)
+                .join(_SC, _SC.id == _ALARM.subcloud_id)
+                .order_by(_ALARM.id.desc()).all())
+    stmt = (sa.select(_SC.name, *(getattr(_ALARM, name) for name in columns))
+            .join_from(_ALARM, _SC, _SC.id == _ALARM.subcloud_id)
+            .order_by(_ALARM.id.desc()))
+    # Core rows: the ORM's per-row result machinery is not needed for plain columns.
+    return context.session.connection().execute(stmt).all()

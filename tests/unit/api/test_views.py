@@ -72,3 +72,23 @@ def test_list_encoder_falls_back_on_unexpected_values():
     # a driver giving a non-str for a text column: the general encoder handles it
     rows = [_row(software_version=24.09)]
     assert json.loads(views.subcloud_rows_json(rows)) == json.loads(_reference(rows))
+
+
+def test_alarm_rows_json_is_what_json_dumps_writes():
+    rows = [('sc1', 'u1', 1, 2, 3, 4, 'OK'), ('edge "2" büro', 'u2', -1, -1, -1, -1, 'disabled')]
+    expected = {'alarm_summary': [
+        {'region_name': 'sc1', 'uuid': 'u1', 'critical_alarms': 1, 'major_alarms': 2,
+         'minor_alarms': 3, 'warnings': 4, 'cloud_status': 'OK'},
+        {'region_name': 'edge "2" büro', 'uuid': 'u2', 'critical_alarms': -1,
+         'major_alarms': -1, 'minor_alarms': -1, 'warnings': -1, 'cloud_status': 'disabled'}]}
+    assert views.alarm_rows_json(rows) == json.dumps(expected)
+    assert views.alarm_rows_json([]) == json.dumps({'alarm_summary': []})
+
+
+def test_a_value_of_an_unexpected_type_is_still_valid_json():
+    rows = [('sc1', 'u1', 1, None, 3, 4, 'OK'), ('sc2', 'u2', 0, 0, 0, 0, 'OK')]
+    assert views.alarm_rows_json(rows) == json.dumps({'alarm_summary': [
+        {'region_name': 'sc1', 'uuid': 'u1', 'critical_alarms': 1, 'major_alarms': None,
+         'minor_alarms': 3, 'warnings': 4, 'cloud_status': 'OK'},
+        {'region_name': 'sc2', 'uuid': 'u2', 'critical_alarms': 0, 'major_alarms': 0,
+         'minor_alarms': 0, 'warnings': 0, 'cloud_status': 'OK'}]})

@@ -40,14 +40,6 @@ def _answer(ctx, subcloud):
                                detail=True)
 
 
-def _json(text):
-    """A 200 response with ``text``, JSON already encoded (ASCII)."""
-    pecan.response.status = 200
-    pecan.response.content_type = 'application/json'
-    pecan.response.body = text.encode('ascii')
-    return pecan.response
-
-
 def _next_url(query, last_id):
     url = (CONF.api.public_url or pecan.request.application_url).rstrip('/')
     params = dict(query, marker=last_id)
@@ -82,7 +74,7 @@ class SubcloudsController(base.CollectionRoot):
         if limit is not None and len(rows) > limit:
             rows = rows[:limit]
             extra['next'] = _next_url(query, rows[-1].id)
-        return _json(views.subcloud_rows_json(rows, **extra))
+        return base.json_text_response(views.subcloud_rows_json(rows, **extra))
 
     @pecan.expose('json')
     def get_one(self, ref, *rest):
