@@ -15,6 +15,7 @@ from dcmanager.cmd import common
 from dcmanager.common import rpc
 from dcmanager.conf import CONF
 from dcmanager.db import migration
+from dcmanager.manager import liveness
 from dcmanager.manager import service as manager_service
 
 LOG = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ def main():
     common.prepare()
     with common.startup_checks():
         server.check_bind()
+        liveness.check_config()
     if CONF.database.auto_upgrade:
         migration.upgrade()
     sock = server.bind_socket(CONF.api.bind_host, CONF.api.bind_port)

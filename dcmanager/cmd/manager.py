@@ -9,13 +9,15 @@ from oslo_log import log as logging
 from dcmanager.cmd import common
 from dcmanager.conf import CONF
 from dcmanager.db import migration
-from dcmanager.manager import service
+from dcmanager.manager import liveness, service
 
 LOG = logging.getLogger(__name__)
 
 
 def main():
     common.prepare()
+    with common.startup_checks():
+        liveness.check_config()
     if CONF.database.auto_upgrade:
         migration.upgrade()
     manager = service.ManagerService()

@@ -32,7 +32,9 @@ opts = [
                     '(mode 0600) on first use if missing. Every host of a site needs the same '
                     'file.'),
     cfg.StrOpt('host', default=socket.gethostname(), sample_default='<hostname>',
-               help='Name of this host, used as the RPC server name.'),
+               help='Name of this host: its RPC server name, and the identity of its manager '
+                    '(heartbeat, owner of the operations it runs), so it must differ on every '
+                    'host of a site.'),
 ]
 
 

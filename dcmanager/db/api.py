@@ -72,6 +72,11 @@ def subcloud_group_ensure_default(context):
 # value (or collection of values) the row must still hold, else nothing is written. Writers refuse
 # (InvalidInput) a management address range that overlaps another subcloud's and a bootstrap
 # address another subcloud has, checked in the writing transaction.
+#
+# Owner of a transitory deploy status (``states.TRANSITORY_DEPLOY_STATES``): the ``deploy_owner``
+# column, the host of the manager that runs the operation. A write of ``deploy_status`` always
+# writes it too: the ``owner`` given (creation, transition; with subcloud_update, a
+# ``deploy_owner`` among the values, else NULL) for a transitory status, NULL for any other.
 
 LIST_COLUMNS = _subclouds.LIST_COLUMNS
 LIST_FILTERS = _subclouds.LIST_FILTERS
@@ -121,12 +126,13 @@ def subcloud_get_networks(context):
     return _subclouds.subcloud_get_networks(context)
 
 
-def subcloud_create(context, values):
-    """Insert a subcloud and its endpoint status rows (all ``unknown``).
+def subcloud_create(context, values, owner=None):
+    """Insert a subcloud and its endpoint status rows (all ``unknown``); ``owner`` (a manager's
+    host) owns its deploy status if that is a transitory one.
 
     SubcloudNameTaken on a duplicate name, InvalidInput for an unknown group or an address clash.
     """
-    return _subclouds.subcloud_create(context, values)
+    return _subclouds.subcloud_create(context, values, owner)
 
 
 def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status=None):
@@ -139,16 +145,28 @@ def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status
     return _subclouds.subcloud_update(context, subcloud_id, values, expected, endpoint_status)
 
 
-def subcloud_transition(context, subcloud_id, from_status, values):
-    """Write ``values`` only if the deploy status is still ``from_status``; True if written."""
-    return _subclouds.subcloud_transition(context, subcloud_id, from_status, values)
+def subcloud_transition(context, subcloud_id, from_status, values, owner=None):
+    """Write ``values`` (with a ``deploy_status``) only if the deploy status is still
+    ``from_status`` and, when ``owner`` is given and ``from_status`` is transitory, the subcloud's
+    owner is ``owner`` (or none); True if written. The new owner is ``owner`` if the new status is
+    transitory, none otherwise."""
+    return _subclouds.subcloud_transition(context, subcloud_id, from_status, values, owner)
 
 
-def subcloud_recover_transitory(context, description_format):
-    """Move every subcloud in a transitory deploy status to its failure status
-    (``states.TRANSITORY_DEPLOY_STATES``), its error description ``description_format`` % {state};
-    returns how many."""
-    return _subclouds.subcloud_recover_transitory(context, description_format)
+def subcloud_recover_transitory(context, description_format, host, binary, down_time,
+                                at_start=False):
+    """Move to its failure status (``states.TRANSITORY_DEPLOY_STATES``), with the error
+    description ``description_format`` % {state} and no owner, every subcloud in a transitory
+    deploy status whose owner is dead: not ``host`` and without a ``binary`` heartbeat in the last
+    ``down_time`` seconds (by the database's clock). With ``at_start`` (``host``'s manager is
+    starting: its previous run ended), also those ``host`` owns and those without an owner.
+
+    One conditional UPDATE: two managers recovering at once move each subcloud once, and a
+    transition of a recovered subcloud (compare-and-set on its old status) no longer matches.
+    Returns how many subclouds this call moved.
+    """
+    return _subclouds.subcloud_recover_transitory(context, description_format, host, binary,
+                                                  down_time, at_start)
 
 
 def subcloud_delete_if_allowed(context, subcloud_id):
@@ -181,6 +199,21 @@ def subcloud_endpoint_status_update(context, subcloud_id, statuses):
     recompute the subcloud's aggregate ``sync_status``: all in-sync -> in-sync, any out-of-sync ->
     out-of-sync, otherwise unknown. SubcloudNotFound."""
     return _subclouds.subcloud_endpoint_status_update(context, subcloud_id, statuses)
+
+
+# Services: the heartbeat of each running service, e.g. every manager (by host): what tells a
+# live manager from a dead one. Times are naive UTC, by the database's clock.
+
+def service_heartbeat(context, host, binary, now=None):
+    """Record that ``binary`` runs on ``host`` now (``now``: that time instead of the database's
+    clock); creates the service's row on its first heartbeat."""
+    return _impl.service_heartbeat(context, host, binary, now)
+
+
+def service_get_all(context, binary=None):
+    """(host, binary, created_at, updated_at) of every service (only ``binary``'s, if given),
+    ordered by host; ``updated_at`` is the last heartbeat."""
+    return _impl.service_get_all(context, binary)
 
 
 # Token cache (identity layer, database backend). Times are naive UTC.

@@ -8,9 +8,26 @@ and ask the subcloud's audit agent once for its availability. ``complete`` when 
 secret). Each step is a compare-and-set of the deploy status, so a subcloud deleted or changed
 meanwhile is left alone.
 
-Enrollments run on a bounded pool (``[subcloud] enroll_workers``, ``enroll_max_pending``). Owner
-and recovery rule: the manager that accepted an enrollment runs it; a manager that starts moves
-every subcloud left in a transitory deploy status to its failure status (``recover``).
+Enrollments run on a bounded pool (``[subcloud] enroll_workers``, ``enroll_max_pending``).
+
+Owner: the manager that accepted an enrollment runs it, and the subcloud records it (its
+``[DEFAULT] host``) as the owner of its transitory deploy status: written with the status when
+the subcloud is created in ``pre-enroll`` and at each step, cleared when it reaches ``complete``
+or a failure status. A step also checks the owner, so only the owner moves its enrollment on.
+
+Recovery rule (the same for every transitory deploy status, ``states.TRANSITORY_DEPLOY_STATES``):
+the subcloud goes to its failure status with ``RECOVERY_DESCRIPTION`` when its owner is gone.
+
+* A manager that starts recovers the subclouds its host owns (its previous run ended with them
+  unfinished), those without an owner (left by an older version) and those whose owner is dead
+  (``recover_at_start``), before it takes requests.
+* Every live manager, at each heartbeat (``liveness``), recovers the subclouds whose owner is
+  dead: no heartbeat for ``[manager] service_down_time`` seconds (``recover_dead_owners``).
+* A subcloud whose owner is another, live manager is never touched.
+
+A recovery is one compare-and-set UPDATE on the status and the owner, so two managers recovering
+at once fail each subcloud once; and since every step is a compare-and-set of the status it
+leaves, an enrollment that was recovered under a manager thought dead cannot move on afterwards.
 """
 
 import threading
@@ -23,6 +40,7 @@ from dcmanager.common import exception, states
 from dcmanager.conf import CONF
 from dcmanager.drivers import identity, workqueue
 from dcmanager.drivers import subcloud as subcloud_driver
+from dcmanager.manager import liveness
 from dcmanager.objects import token_store
 
 LOG = logging.getLogger(__name__)
@@ -32,13 +50,32 @@ RECOVERY_DESCRIPTION = ('The manager restarted while the subcloud was %(state)s;
 _RETRY_HINT = ' Delete the subcloud and add it again once this is fixed.'
 
 
-def recover(context):
-    """Move every subcloud left in a transitory deploy status to its failure status (called when
-    a manager starts, before it takes requests); returns how many."""
-    recovered = objects.Subcloud.recover_transitory(context, RECOVERY_DESCRIPTION)
+def _recover(context, host, at_start):
+    return objects.Subcloud.recover_transitory(
+        context, RECOVERY_DESCRIPTION, host, liveness.BINARY, CONF.manager.service_down_time,
+        at_start=at_start)
+
+
+def recover_at_start(context, host):
+    """When the manager of ``host`` starts, before it takes requests: move the subclouds left in
+    a transitory deploy status by its previous run, by no known manager or by a dead one to their
+    failure status; returns how many."""
+    recovered = _recover(context, host, at_start=True)
     if recovered:
-        LOG.warning('Moved %d subcloud(s) left in a transitory deploy status to its failure '
-                    'status', recovered)
+        LOG.warning('Moved %d subcloud(s) left in a transitory deploy status by a previous run '
+                    'of this manager (%s), by a dead manager or by none to its failure status',
+                    recovered, host)
+    return recovered
+
+
+def recover_dead_owners(context, host):
+    """Move the subclouds in a transitory deploy status whose manager is dead (no heartbeat for
+    ``[manager] service_down_time`` seconds; never ``host``'s own) to their failure status;
+    returns how many."""
+    recovered = _recover(context, host, at_start=False)
+    if recovered:
+        LOG.warning('Moved %d subcloud(s) whose manager has had no heartbeat for %d s to its '
+                    'failure status', recovered, CONF.manager.service_down_time)
     return recovered
 
 
@@ -54,9 +91,11 @@ def _identity_failure(error, url):
 
 
 class Enroller:
-    """The manager's enrollment pool."""
+    """The manager's enrollment pool; ``host`` (default ``[DEFAULT] host``) is recorded as the
+    owner of the enrollments it runs."""
 
-    def __init__(self):
+    def __init__(self, host=None):
+        self.host = host or CONF.host
         sc = CONF.subcloud
         self.queue = workqueue.WorkQueue(workers=sc.enroll_workers,
                                          max_pending=sc.enroll_max_pending, retry_delay=0,
@@ -93,7 +132,7 @@ class Enroller:
 
     def _fail(self, context, subcloud_id, from_status, to_status, description):
         if objects.Subcloud.transition(context, subcloud_id, from_status, to_status,
-                                       error_description=description[:2048]):
+                                       owner=self.host, error_description=description[:2048]):
             LOG.warning('Enrollment of subcloud %(id)s: %(state)s: %(why)s',
                         {'id': subcloud_id, 'state': to_status, 'why': description})
 
@@ -154,7 +193,8 @@ class Enroller:
             return None
         try:
             moved = objects.Subcloud.transition(context, subcloud.id, states.DEPLOY_PRE_ENROLL,
-                                                states.DEPLOY_ENROLLING, region_name=region)
+                                                states.DEPLOY_ENROLLING, owner=self.host,
+                                                region_name=region)
         except exception.Conflict:
             self._fail(context, subcloud.id, states.DEPLOY_PRE_ENROLL,
                        states.DEPLOY_PRE_ENROLL_FAILED,
@@ -180,7 +220,8 @@ class Enroller:
         if availability not in states.AVAILABILITY_STATES:
             availability = states.OFFLINE
         if objects.Subcloud.transition(context, subcloud.id, states.DEPLOY_ENROLLING,
-                                       states.DEPLOY_COMPLETE, availability_status=availability,
+                                       states.DEPLOY_COMPLETE, owner=self.host,
+                                       availability_status=availability,
                                        error_description=states.DEFAULT_ERROR_DESCRIPTION):
             LOG.info('Subcloud %(id)s (%(name)s) enrolled: %(availability)s',
                      {'id': subcloud.id, 'name': subcloud.name, 'availability': availability})

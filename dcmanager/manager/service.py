@@ -7,7 +7,7 @@ from dcmanager import objects
 from dcmanager.common import context as dc_context
 from dcmanager.common import exception, periodic, rpc
 from dcmanager.conf import CONF
-from dcmanager.manager import enroll, rpcapi, subcloud_groups, subclouds
+from dcmanager.manager import enroll, liveness, rpcapi, subcloud_groups, subclouds
 from dcmanager.objects import base as objects_base
 from dcmanager.objects import token_store
 
@@ -48,7 +48,11 @@ class ManagerEndpoint:
 
 
 class ManagerService:
-    """Runs the RPC server of the manager until stopped."""
+    """Runs the RPC server of the manager until stopped.
+
+    ``host`` (default ``[DEFAULT] host``) names this manager: its RPC server, its heartbeat, and
+    the owner of the transitory operations it runs. Every manager of a site needs its own.
+    """
 
     def __init__(self, host=None):
         self.host = host or CONF.host
@@ -57,10 +61,14 @@ class ManagerService:
         self.enroller = None
 
     def start(self):
+        liveness.check_config()
         objects.register_all()
-        # Recovery first: nothing this manager accepts can be mistaken for a leftover.
-        enroll.recover(dc_context.get_admin_context())
-        self.enroller = enroll.Enroller()
+        context = dc_context.get_admin_context()
+        liveness.beat(context, self.host)
+        # Recovery before taking requests: nothing this manager accepts can be mistaken for a
+        # leftover of its previous run.
+        enroll.recover_at_start(context, self.host)
+        self.enroller = enroll.Enroller(self.host)
         self._server = rpc.get_server(CONF.manager.topic, self.host,
                                       rpcapi.ManagerAPI.RPC_API_VERSION,
                                       [ManagerEndpoint(self.enroller)],
@@ -71,12 +79,18 @@ class ManagerService:
             self._tasks.append(periodic.Periodic(
                 'token-purge', CONF.token_cache.purge_interval,
                 token_store.DatabaseTokenRecords().purge_expired).start())
+        self._tasks.append(periodic.Periodic(
+            'manager-heartbeat', CONF.manager.heartbeat_interval, self.heartbeat).start())
         LOG.info('Manager listening on topic %s as %s', CONF.manager.topic, self.host)
 
+    def heartbeat(self):
+        """Say that this manager is alive, then recover the operations of the dead ones (the
+        periodic task of ``[manager] heartbeat_interval``)."""
+        context = dc_context.get_admin_context()
+        liveness.beat(context, self.host)
+        enroll.recover_dead_owners(context, self.host)
+
     def stop(self):
-        for task in self._tasks:
-            task.stop()
-        self._tasks = []
         if self._server is not None:
             self._server.stop()
             self._server.wait()
@@ -84,4 +98,9 @@ class ManagerService:
         if self.enroller is not None:
             self.enroller.stop()
             self.enroller = None
-            LOG.info('Manager stopped')
+        # The heartbeat last: while its enrollments finish, this manager is alive, and none of
+        # them is recovered by another.
+        for task in self._tasks:
+            task.stop()
+        self._tasks = []
+        LOG.info('Manager stopped')

@@ -49,7 +49,8 @@ def _check_oam(context, subcloud):
 
 
 def add(context, subcloud, secrets, enroller):
-    """Create ``subcloud`` in ``pre-enroll`` and hand its enrollment to ``enroller``."""
+    """Create ``subcloud`` in ``pre-enroll``, owned by ``enroller``'s manager, and hand its
+    enrollment to ``enroller``."""
     enroller.check_capacity()
     _check_group(context, subcloud.group_id, 'Invalid group_id')
     _check_oam(context, subcloud)
@@ -58,7 +59,7 @@ def add(context, subcloud, secrets, enroller):
     subcloud.deploy_status = states.DEPLOY_PRE_ENROLL
     subcloud.error_description = states.DEFAULT_ERROR_DESCRIPTION
     subcloud.sync_status = states.SYNC_UNKNOWN
-    subcloud.create(context, secrets=secrets)
+    subcloud.create(context, secrets=secrets, owner=enroller.host)
     # Its alarm summary exists from the start (disabled, counts -1), as in the reference, so the
     # alarm summary lists every subcloud.
     objects.AlarmSummary.clear(context, subcloud.id)

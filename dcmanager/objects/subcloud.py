@@ -53,6 +53,10 @@ class Subcloud(base.DCManagerObject):
     # Secrets given at add time (admin/sysadmin/bmc passwords) live in the ``secrets`` column,
     # encrypted with the site key. They are not a field: they never travel in an RPC payload
     # in clear and no view can print them. Read them with ``get_secrets`` where they are used.
+    #
+    # Nor is the owner of a transitory deploy status (the host of the manager running the
+    # operation): the database layer writes it with the deploy status, from the ``owner`` given
+    # to ``create`` and ``transition``, and ``recover_transitory`` reads it.
 
     # The columns of a list row (``list_rows``) and the filters it takes.
     LIST_COLUMNS = db_api.LIST_COLUMNS
@@ -162,28 +166,42 @@ class Subcloud(base.DCManagerObject):
         db_api.subcloud_endpoint_status_update(context, subcloud_id, statuses)
 
     @staticmethod
-    def transition(context, subcloud_id, from_status, to_status, **values):
+    def transition(context, subcloud_id, from_status, to_status, owner=None, **values):
         """Compare-and-set the deploy status ``from_status`` -> ``to_status`` (with ``values``);
-        True if this caller made the change."""
+        True if this caller made the change.
+
+        ``owner``: the host of the manager running the operation. Given, a transition out of a
+        transitory status happens only while the subcloud is still that manager's (or nobody's),
+        and a transitory ``to_status`` is recorded as its; any other ``to_status`` leaves the
+        subcloud without an owner.
+        """
         return db_api.subcloud_transition(context, subcloud_id, from_status,
-                                          dict(values, deploy_status=to_status))
+                                          dict(values, deploy_status=to_status), owner=owner)
 
     @staticmethod
-    def recover_transitory(context, description_format):
-        """Move every subcloud left in a transitory deploy status to its failure status;
-        returns how many. ``description_format`` gets ``%(state)s``."""
-        return db_api.subcloud_recover_transitory(context, description_format)
+    def recover_transitory(context, description_format, host, binary, down_time,
+                           at_start=False):
+        """Move the subclouds in a transitory deploy status whose manager is gone to their failure
+        status; returns how many. ``description_format`` gets ``%(state)s``.
 
-    def create(self, context=None, secrets=None):
+        Gone: the owner is not ``host`` and has had no ``binary`` heartbeat for ``down_time``
+        seconds. With ``at_start`` (``host``'s manager is starting), also those ``host`` owns
+        and those without an owner. One compare-and-set statement (see db.api).
+        """
+        return db_api.subcloud_recover_transitory(context, description_format, host, binary,
+                                                  down_time, at_start=at_start)
+
+    def create(self, context=None, secrets=None, owner=None):
         """Insert this subcloud with its endpoint status rows; ``secrets`` is the encrypted
-        column value (``encrypt_secrets``)."""
+        column value (``encrypt_secrets``); ``owner``, the host of the manager that runs the
+        operation of its deploy status if that is a transitory one."""
         if self.obj_attr_is_set('id'):
             raise exception.DCManagerException('Subcloud already created')
         context = context or self._context
         values = self._changed_values()
         if secrets is not None:
             values['secrets'] = secrets
-        self._from_db_object(context, self, db_api.subcloud_create(context, values))
+        self._from_db_object(context, self, db_api.subcloud_create(context, values, owner=owner))
 
     def save(self, context=None, expected=None, secrets=None, endpoint_status=None):
         """Write the changed fields (and ``secrets``, the encrypted column value) if the row still

@@ -457,15 +457,16 @@ def test_other_projects_are_refused(api):
 
 # ------------------------------------------------------------------ recovery
 
-def test_recovery_moves_transitory_states_to_their_failure(api, ctx):
+def test_recovery_moves_transitory_states_to_their_failure(site, api, ctx):
+    # Written without an owner (as an older version left them): a starting manager recovers them.
     ids = [_add(api, 'sc%d' % n, n)['id'] for n in (1, 2, 3)]
     for sid, status in zip(ids, ('pre-enroll', 'enrolling', 'complete'), strict=True):
         db_api.subcloud_update(ctx, sid, {'deploy_status': status})
-    assert enroll.recover(ctx) == 2
+    assert enroll.recover_at_start(ctx, site.manager.host) == 2
     rows = {r['name']: r for r in api.get(BASE).json['subclouds']}
     assert rows['sc1']['deploy-status'] == 'pre-enroll-failed'
     assert rows['sc2']['deploy-status'] == 'enroll-failed'
     assert rows['sc3']['deploy-status'] == 'complete'
     assert 'manager restarted while the subcloud was enrolling' in \
         rows['sc2']['error-description']
-    assert enroll.recover(ctx) == 0
+    assert enroll.recover_at_start(ctx, site.manager.host) == 0

@@ -313,3 +313,48 @@ def token_cache_purge(context, now):
         sa.or_(row.expires_at.is_(None), row.expires_at < now),
         sa.or_(row.lease_until.is_(None), row.lease_until < now),
     ).delete(synchronize_session=False)
+
+
+# ---------------------------------------------------------------- services (heartbeats)
+#
+# Heartbeats are written and compared by the database's clock: the managers of a site run on
+# several hosts, whose own clocks may disagree. (SQLite is one host's file: its clock is that
+# host's.)
+
+_SVC = models.Service.__table__
+
+
+def database_now(session):
+    """The current time by the database's clock, naive UTC."""
+    dialect = session.get_bind().dialect.name
+    if dialect == 'postgresql':
+        now = sa.func.timezone('UTC', sa.func.now(), type_=sa.DateTime)
+    elif dialect in ('mysql', 'mariadb'):
+        now = sa.func.utc_timestamp(6, type_=sa.DateTime)
+    else:
+        now = sa.func.strftime('%Y-%m-%d %H:%M:%f', 'now', type_=sa.DateTime)
+    return session.execute(sa.select(now)).scalar_one()
+
+
+@writer
+def service_heartbeat(context, host, binary, now=None):
+    session = context.session
+    now = database_now(session) if now is None else now
+    where = sa.and_(_SVC.c.host == host, _SVC.c.binary == binary)
+    update = sa.update(_SVC).where(where).values(updated_at=now)
+    if session.execute(update).rowcount:
+        return
+    try:
+        with session.begin_nested():
+            session.execute(sa.insert(_SVC).values(host=host, binary=binary, created_at=now,
+                                                   updated_at=now))
+    except db_exc.DBDuplicateEntry:
+        session.execute(update)  # a concurrent first heartbeat of the same service
+
+
+@main_context_manager.reader
+def service_get_all(context, binary=None):
+    stmt = sa.select(_SVC.c.host, _SVC.c.binary, _SVC.c.created_at, _SVC.c.updated_at)
+    if binary is not None:
+        stmt = stmt.where(_SVC.c.binary == binary)
+    return context.session.execute(stmt.order_by(_SVC.c.host, _SVC.c.binary)).all()

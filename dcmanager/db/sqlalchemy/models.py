@@ -102,6 +102,9 @@ class Subcloud(Base):
     last_audit_at = sa.Column(sa.DateTime, index=True)
     audit_owner = sa.Column(sa.String(36))
     audit_lease_until = sa.Column(sa.DateTime)
+    # The manager (its [DEFAULT] host) running the operation of a transitory deploy status; NULL
+    # in every other status. Written with the deploy status, in the same statement.
+    deploy_owner = sa.Column(sa.String(255), index=True)
 
 
 class SubcloudStatus(Base):
@@ -187,3 +190,17 @@ class TokenCache(Base):
     expires_at = sa.Column(sa.DateTime, index=True)
     # While set and in the future, one process is renewing this token; the others wait for it.
     lease_until = sa.Column(sa.DateTime)
+
+
+class Service(Base):
+    """A running service's heartbeat: ``updated_at`` is written every heartbeat interval."""
+
+    __tablename__ = 'services'
+    __table_args__ = (
+        sa.UniqueConstraint('host', 'binary', name='uq_services_host_binary'),
+        Base.__table_args__,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    host = sa.Column(sa.String(255), nullable=False)
+    binary = sa.Column(sa.String(255), nullable=False)

@@ -5,17 +5,27 @@ schema cannot express — a management address range must not overlap another su
 subclouds must not share a bootstrap address — are checked inside the writing transaction, after
 the write: SQLite has the database write lock by then and PostgreSQL takes a transaction-scoped
 advisory lock first, so two concurrent writers cannot both pass the check.
+
+A transitory deploy status (``states.TRANSITORY_DEPLOY_STATES``) has an owner, ``deploy_owner``:
+the manager that runs the operation. Every write of ``deploy_status`` writes the owner in the same
+statement (the one given for a transitory status, NULL for any other), and the recovery of the
+operations of a dead manager is one compare-and-set UPDATE on both
+(``subcloud_recover_transitory``).
 """
 
+import datetime
+
+from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 import sqlalchemy as sa
 
 from dcmanager.common import exception, network, states
 from dcmanager.db.sqlalchemy import models
-from dcmanager.db.sqlalchemy.api import _one_or_raise, main_context_manager, writer
+from dcmanager.db.sqlalchemy.api import _one_or_raise, database_now, main_context_manager, writer
 
 _SC = models.Subcloud
 _STATUS = models.SubcloudStatus
+_SVC = models.Service
 
 # Arbitrary constant naming the advisory lock that serialises address allocations (PostgreSQL).
 _ADDRESS_LOCK = 0x5C0AD0
@@ -159,10 +169,22 @@ def _translate_write_error(error, values):
     return exception.InvalidInput(reason='Invalid group_id')
 
 
+def _with_owner(values, owner):
+    """``values`` with ``deploy_owner`` as the deploy status they write requires: ``owner`` for
+    a transitory status, NULL for any other. Values that write no deploy status are unchanged."""
+    if 'deploy_status' not in values:
+        return values
+    transitory = values['deploy_status'] in states.TRANSITORY_DEPLOY_STATES
+    return dict(values, deploy_owner=owner if transitory else None)
+
+
 @writer
-def subcloud_create(context, values):
+def subcloud_create(context, values, owner=None):
     session = context.session
     _lock_addresses(session)
+    # No deploy status given is the column's default, not-deployed: a transitory one too.
+    values = _with_owner(dict(values, deploy_status=values.get(
+        'deploy_status', states.DEPLOY_NOT_DEPLOYED)), owner)
     subcloud = _SC()
     subcloud.update(values)
     try:
@@ -195,6 +217,8 @@ def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status
     checks_addresses = any(column in values for column in _ADDRESS_COLUMNS)
     if checks_addresses:
         _lock_addresses(session)
+    if 'deploy_status' in values:
+        values = _with_owner(values, values.get('deploy_owner'))
     if values:
         stmt = _where_expected(sa.update(_SC).where(_SC.id == subcloud_id), expected)
         try:
@@ -215,24 +239,51 @@ def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status
 
 
 @writer
-def subcloud_transition(context, subcloud_id, from_status, values):
-    stmt = (sa.update(_SC).where(_SC.id == subcloud_id, _SC.deploy_status == from_status)
-            .values(**values))
+def subcloud_transition(context, subcloud_id, from_status, values, owner=None):
+    values = _with_owner(values, owner)
+    stmt = sa.update(_SC).where(_SC.id == subcloud_id, _SC.deploy_status == from_status)
+    if owner is not None and from_status in states.TRANSITORY_DEPLOY_STATES:
+        # Only the owner moves its operation on (NULL: a row written without one).
+        stmt = stmt.where(sa.or_(_SC.deploy_owner == owner, _SC.deploy_owner.is_(None)))
     try:
-        return context.session.execute(stmt).rowcount == 1
+        return context.session.execute(stmt.values(**values)).rowcount == 1
     except db_exc.DBDuplicateEntry as e:
         raise _translate_write_error(e, values) from None
 
 
+_TRANSITORY = sorted(states.TRANSITORY_DEPLOY_STATES)
+
+
+def _recoverable(session, host, binary, down_time, at_start):
+    """Which transitory subclouds ``host`` recovers: those whose owner has no heartbeat of
+    ``binary`` newer than ``down_time`` seconds (never its own), and at start its own and those
+    without an owner."""
+    cutoff = database_now(session) - datetime.timedelta(seconds=down_time)
+    alive = sa.exists().where(_SVC.host == _SC.deploy_owner, _SVC.binary == binary,
+                              _SVC.updated_at >= cutoff)
+    if at_start:
+        return sa.or_(_SC.deploy_owner.is_(None), _SC.deploy_owner == host, ~alive)
+    return sa.and_(_SC.deploy_owner.is_not(None), _SC.deploy_owner != host, ~alive)
+
+
+# Two managers may recover at once: on PostgreSQL the second UPDATE waits for the first's row
+# locks and then skips the rows no longer transitory; should the database still pick it as a
+# deadlock victim, the whole (idempotent) statement is run again.
+@oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @writer
-def subcloud_recover_transitory(context, description_format):
-    recovered = 0
-    for transitory, failed in sorted(states.TRANSITORY_DEPLOY_STATES.items()):
-        stmt = (sa.update(_SC).where(_SC.deploy_status == transitory)
-                .values(deploy_status=failed,
-                        error_description=description_format % {'state': transitory}))
-        recovered += context.session.execute(stmt).rowcount
-    return recovered
+def subcloud_recover_transitory(context, description_format, host, binary, down_time,
+                                at_start=False):
+    session = context.session
+    status = _SC.deploy_status
+    stmt = (sa.update(_SC)
+            .where(status.in_(_TRANSITORY),
+                   _recoverable(session, host, binary, down_time, at_start))
+            .values(deploy_status=sa.case(states.TRANSITORY_DEPLOY_STATES, value=status),
+                    error_description=sa.case(
+                        {state: description_format % {'state': state} for state in _TRANSITORY},
+                        value=status),
+                    deploy_owner=None))
+    return session.execute(stmt.execution_options(synchronize_session=False)).rowcount
 
 
 @writer

@@ -249,6 +249,19 @@ def test_noauth_on_a_public_address_is_refused_before_listening(tmp_path, script
     assert _refused(port)
 
 
+@pytest.mark.parametrize('script', ['dcmanager-all', 'dcmanager-manager'])
+def test_a_heartbeat_slower_than_the_down_time_is_refused_in_one_line(tmp_path, script):
+    conf, port = _config(tmp_path, auth_strategy='noauth', manager__heartbeat_interval=30,
+                         manager__service_down_time=30)
+    with running(tmp_path, script, '--config-file', conf) as process:
+        code = process.popen.wait(timeout=START_TIMEOUT)
+        assert code == 1
+        err = process.err_path.read_text()
+        assert 'service_down_time (30 s) must be greater than' in err, process.output()
+        assert 'Traceback' not in err
+    assert _refused(port)
+
+
 # ------------------------------------------------------------------ dcmanager-api with workers
 
 def _served_by_the_others(port, stopped):
