@@ -167,8 +167,12 @@ def _pg_bindir():
 
 
 @contextlib.contextmanager
-def postgresql(workdir, dbname='dcmanager'):
-    """A PostgreSQL server on 127.0.0.1 with an empty database; yields its SQLAlchemy URL."""
+def postgresql(workdir, dbname='dcmanager', durable=False):
+    """A PostgreSQL server on 127.0.0.1 with an empty database; yields its SQLAlchemy URL.
+
+    Tests run it without fsync and synchronous commits (nothing there must survive a power
+    cut); ``durable`` keeps PostgreSQL's own defaults, as a benchmark should.
+    """
     bindir = _pg_bindir()
     workdir = str(workdir)
     os.makedirs(workdir, exist_ok=True)
@@ -198,8 +202,9 @@ def postgresql(workdir, dbname='dcmanager'):
         _run(as_owner + [os.path.join(bindir, 'initdb'), '-D', datadir, '-A', 'trust',
                          '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions'],
              client_log, START_TIMEOUT, 'initdb', cwd=base)
-        opts = ('-c listen_addresses=%s -p %d -k %s -c fsync=off -c synchronous_commit=off '
-                '-c full_page_writes=off' % (HOST, port, shlex.quote(base)))
+        opts = '-c listen_addresses=%s -p %d -k %s' % (HOST, port, shlex.quote(base))
+        if not durable:
+            opts += ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'
         try:
             _run(as_owner + [os.path.join(bindir, 'pg_ctl'), '-D', datadir, '-l', server_log,
                              '-o', opts, '-w', '-t', str(int(START_TIMEOUT)), 'start'],

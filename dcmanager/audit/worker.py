@@ -6,8 +6,8 @@ One worker per process: an RPC server on ``[audit] worker_topic``, a bounded ``W
 
 The worker reads a batch's subclouds in one query when it takes the batch, and writes the results
 to the database itself, through ``objects.subcloud_audit``: the results that finish while a group
-is being written go together in the next transaction (``GroupWriter``), each conditional on its
-claim. (The reference casts results to a separate state process; with the claim as the
+is being written go together in the next transaction (``common.groupcommit``), each conditional
+on its claim. (The reference casts results to a separate state process; with the claim as the
 compare-and-set there is nothing a second hop would add but latency and a window where the result
 is in flight and unowned.)
 """
@@ -22,7 +22,7 @@ import oslo_messaging as messaging
 
 from dcmanager.audit import availability, connections, rpcapi
 from dcmanager.common import context as dc_context
-from dcmanager.common import exception, rpc, states
+from dcmanager.common import exception, groupcommit, rpc, states
 from dcmanager.conf import CONF
 from dcmanager.drivers import identity, workqueue
 from dcmanager.drivers import subcloud as subcloud_driver
@@ -63,45 +63,6 @@ def _log_result(target, result, outcome, written):
     elif not outcome.success:
         LOG.info('Subcloud %s: audit failed (%d in a row): %s', target.name,
                  result.fail_count, outcome.reason)
-
-
-class GroupWriter:
-    """Writes results in groups: one transaction for all the results that arrived while the
-    previous group was being written (group commit, no timer, no extra thread).
-
-    ``add`` hands a result over; the thread that finds no write in progress becomes the writer
-    and writes until nothing is left, the others return at once. ``write(items)`` stores a
-    group; ``finished(items, written, error)`` is called after each group with what ``write``
-    returned, or with the exception a failed write raised.
-    """
-
-    def __init__(self, write, finished, max_group=500):
-        self._write = write
-        self._finished = finished
-        self._max_group = max_group
-        self._pending = []
-        self._writing = False
-        self._lock = threading.Lock()
-
-    def add(self, item):
-        with self._lock:
-            self._pending.append(item)
-            if self._writing:
-                return
-            self._writing = True
-        while True:
-            with self._lock:
-                group = self._pending[:self._max_group]
-                del self._pending[:self._max_group]
-                if not group:
-                    self._writing = False
-                    return
-            try:
-                written = self._write(group)
-            except Exception as e:  # noqa: BLE001 - reported to finished(), which logs it
-                self._finished(group, None, e)
-            else:
-                self._finished(group, written, None)
 
 
 def observe(pool, target, managed, connections=None):
@@ -154,7 +115,7 @@ class AuditWorker:
         # owner -> ids accepted and not finished. One claim's batches may be spread over
         # several workers: a worker only ever releases the subclouds it holds itself.
         self._in_flight = collections.defaultdict(set)
-        self.results = GroupWriter(self._write_results, self._results_written)
+        self.results = groupcommit.GroupCommit(self._write_results, self._results_written)
 
     def start(self, listen=True):
         """Start the threads; with ``listen``, take batches from the RPC topic too (without,

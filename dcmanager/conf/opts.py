@@ -29,6 +29,8 @@ def set_defaults():
     public hook for ``transport_url``; its ``list_opts`` copies ``transport._transport_opts``).
     Only the generator calls this.
     """
-    cfg.set_defaults(db_options.database_opts, connection=database._DEFAULT_CONNECTION)
+    cfg.set_defaults(db_options.database_opts, connection=database._DEFAULT_CONNECTION,
+                     max_pool_size=database._DEFAULT_MAX_POOL_SIZE,
+                     max_overflow=database._DEFAULT_MAX_OVERFLOW)
     cfg.set_defaults(messaging_transport._transport_opts,
                      transport_url=default.DEFAULT_TRANSPORT_URL)

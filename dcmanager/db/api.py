@@ -223,6 +223,21 @@ def token_cache_get(context, key_hash):
     return _impl.token_cache_get(context, key_hash)
 
 
+def token_cache_get_many(context, key_hashes):
+    """``token_cache_get`` of many keys in one query: {key_hash: row or None}."""
+    return _impl.token_cache_get_many(context, key_hashes)
+
+
+def token_cache_write_many(context, operations):
+    """Several token cache writes in one transaction, in order; their results, in order.
+
+    ``operations``: ``(name, args)`` pairs, name ``acquire_lease`` (args as
+    ``token_cache_acquire_lease`` after the context) or ``put`` (args as ``token_cache_put``,
+    all six). One failing makes the whole transaction fail (nothing of it is written).
+    """
+    return _impl.token_cache_write_many(context, operations)
+
+
 def token_cache_put(context, key_hash, ciphertext, token_digest, expires_at, release_lease=False):
     """Store an (encrypted) token for ``key_hash``, replacing any other; with ``release_lease``,
     give up the renewal lease in the same write."""

@@ -15,6 +15,7 @@ from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log as logging
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from dcmanager.common import exception, states
 from dcmanager.db.sqlalchemy import models
@@ -246,26 +247,48 @@ def _tc_key(key_hash):
 
 
 def _tc_insert(context, values):
-    """Insert a row; False if a concurrent writer created it first."""
+    """Insert a row; False if a concurrent writer created it first.
+
+    PostgreSQL and SQLite say so with ``ON CONFLICT DO NOTHING`` (no savepoint: two round
+    trips fewer); other databases get a savepoint around a plain insert.
+    """
+    session = context.session
+    dialect = session.get_bind().dialect.name
+    if dialect in _ON_CONFLICT_INSERT:
+        stmt = (_ON_CONFLICT_INSERT[dialect](_TC).values(values).on_conflict_do_nothing()
+                .returning(_TC.c.key_hash))  # (the rowcount of an insert is not reliable)
+        return session.execute(stmt).first() is not None
     try:
-        with context.session.begin_nested():
-            context.session.execute(sa.insert(_TC).values(values))
+        with session.begin_nested():
+            session.execute(sa.insert(_TC).values(values))
     except db_exc.DBDuplicateEntry:
         return False
     return True
 
 
+_ON_CONFLICT_INSERT = {'postgresql': postgresql.insert, 'sqlite': sqlite.insert}
+
+
 @main_context_manager.reader
 def token_cache_get(context, key_hash):
-    row = context.session.execute(
-        sa.select(_TC.c.token_ciphertext, _TC.c.expires_at).where(_tc_key(key_hash))).first()
-    if row is None or row.token_ciphertext is None:
-        return None
-    return row
+    return token_cache_get_many(context, [key_hash])[key_hash]
+
+
+@main_context_manager.reader
+def token_cache_get_many(context, key_hashes):
+    found = {row.key_hash: row for row in context.session.execute(
+        sa.select(_TC.c.key_hash, _TC.c.token_ciphertext, _TC.c.expires_at)
+        .where(_TC.c.key_hash.in_(sorted(set(key_hashes))),
+               _TC.c.token_ciphertext.is_not(None)))}
+    return {key_hash: found.get(key_hash) for key_hash in key_hashes}
 
 
 @writer
 def token_cache_put(context, key_hash, ciphertext, token_digest, expires_at, release_lease=False):
+    _tc_put(context, key_hash, ciphertext, token_digest, expires_at, release_lease)
+
+
+def _tc_put(context, key_hash, ciphertext, token_digest, expires_at, release_lease):
     values = {'token_ciphertext': ciphertext, 'token_digest': token_digest,
               'expires_at': expires_at}
     if release_lease:
@@ -286,6 +309,10 @@ def token_cache_delete(context, key_hash, token_digest):
 
 @writer
 def token_cache_acquire_lease(context, key_hash, now, until):
+    return _tc_acquire_lease(context, key_hash, now, until)
+
+
+def _tc_acquire_lease(context, key_hash, now, until):
     session = context.session
     query = sa.select(_TC.c.lease_until, _TC.c.token_ciphertext, _TC.c.expires_at).where(
         _tc_key(key_hash))
@@ -299,6 +326,14 @@ def token_cache_acquire_lease(context, key_hash, now, until):
         return False, current
     session.execute(sa.update(_TC).where(_tc_key(key_hash)).values(lease_until=until))
     return True, current
+
+
+_TC_WRITES = {'acquire_lease': _tc_acquire_lease, 'put': _tc_put}
+
+
+@writer
+def token_cache_write_many(context, operations):
+    return [_TC_WRITES[name](context, *args) for name, args in operations]
 
 
 @writer

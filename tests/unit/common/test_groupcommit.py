@@ -1,8 +1,11 @@
-"""GroupWriter: results that arrive while a group is being written go together in the next one."""
+"""GroupCommit: items that arrive while a group is being written go together in the next one."""
 
 import threading
+import time
 
-from dcmanager.audit import worker as worker_mod
+import pytest
+
+from dcmanager.common import groupcommit
 
 
 class _Store:
@@ -30,7 +33,7 @@ class _Store:
 
 def test_results_arriving_during_a_write_form_the_next_group():
     store = _Store()
-    writer = worker_mod.GroupWriter(store.write, store.done)
+    writer = groupcommit.GroupCommit(store.write, store.done)
     first = threading.Thread(target=writer.add, args=(0,))
     first.start()
     assert store.first_started.wait(10)
@@ -51,7 +54,7 @@ def test_results_arriving_during_a_write_form_the_next_group():
 
 def test_a_group_is_at_most_max_group_results():
     store = _Store()
-    writer = worker_mod.GroupWriter(store.write, store.done, max_group=2)
+    writer = groupcommit.GroupCommit(store.write, store.done, max_group=2)
     first = threading.Thread(target=writer.add, args=(0,))
     first.start()
     assert store.first_started.wait(10)
@@ -64,7 +67,7 @@ def test_a_group_is_at_most_max_group_results():
 
 def test_a_failed_write_is_reported_and_the_next_groups_still_go():
     store = _Store(fail_on=2)
-    writer = worker_mod.GroupWriter(store.write, store.done, max_group=2)
+    writer = groupcommit.GroupCommit(store.write, store.done, max_group=2)
     first = threading.Thread(target=writer.add, args=(0,))
     first.start()
     assert store.first_started.wait(10)
@@ -87,7 +90,7 @@ def test_many_threads_lose_nothing():
         return set(group)
 
     finished = []
-    writer = worker_mod.GroupWriter(write, lambda group, w, e: finished.extend(group))
+    writer = groupcommit.GroupCommit(write, lambda group, w, e: finished.extend(group))
     threads = [threading.Thread(target=lambda base=base: [writer.add(base + i)
                                                           for i in range(200)])
                for base in range(0, 16 * 1000, 1000)]
@@ -98,3 +101,37 @@ def test_many_threads_lose_nothing():
     expected = sorted(base + i for base in range(0, 16 * 1000, 1000) for i in range(200))
     assert sorted(written) == expected
     assert sorted(finished) == expected
+
+
+def test_call_waits_for_its_group_and_gets_its_own_result():
+    store = _Store()
+    store.write = lambda group, real=store.write: [item * 10 for item in real(group)]
+    commit = groupcommit.GroupCommit(store.write)
+    results = {}
+    first = threading.Thread(target=lambda: results.setdefault(0, commit.call(0)))
+    first.start()
+    assert store.first_started.wait(10)
+    others = [threading.Thread(target=lambda i=i: results.setdefault(i, commit.call(i)))
+              for i in range(1, 4)]
+    for thread in others:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(commit._pending) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert results == {}  # nobody returns before its group is written
+    store.release_first.set()
+    for thread in [first] + others:
+        thread.join(10)
+    assert results == {0: 0, 1: 10, 2: 20, 3: 30}
+    assert store.groups == [[0], [1, 2, 3]]
+
+
+def test_call_raises_the_error_of_its_group():
+    def write(group):
+        raise RuntimeError('database gone')
+
+    commit = groupcommit.GroupCommit(write)
+    with pytest.raises(RuntimeError, match='database gone'):
+        commit.call('item')
+    commit._write = lambda group: ['ok' for _ in group]
+    assert commit.call('item') == 'ok'  # the next group is written again

@@ -2,6 +2,7 @@
 
 import concurrent.futures
 import datetime
+import threading
 import time
 
 import pytest
@@ -135,3 +136,35 @@ def test_concurrent_renewals_of_many_keys_all_land_and_free_their_leases(store):
     assert [t.token_id for t in tokens] == ['secret-token-%d' % i for i in range(32)]
     rows = _rows()
     assert len(rows) == 32 and all(r['lease_until'] is None for r in rows)
+
+
+def test_leases_asked_for_together_are_written_in_one_transaction(store, monkeypatch):
+    # While one write is in progress, the leases seven other threads ask for wait and then go
+    # to the database together: two transactions for eight leases, each caller its own answer.
+    records = store.records
+    real = db_api.token_cache_write_many
+    groups = []
+    first_started, release_first = threading.Event(), threading.Event()
+
+    def write_many(context, operations):
+        groups.append([name for name, _ in operations])
+        if len(groups) == 1:
+            first_started.set()
+            release_first.wait(10)
+        return real(context, operations)
+
+    monkeypatch.setattr(db_api, 'token_cache_write_many', write_many)
+    digests = ['%064d' % i for i in range(8)]
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        first = pool.submit(records.acquire_lease_and_get, digests[0], 30)
+        assert first_started.wait(10)
+        rest = [pool.submit(records.acquire_lease_and_get, digest, 30) for digest in digests[1:]]
+        deadline = time.monotonic() + 10
+        while len(records._writes._pending) < 7 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        release_first.set()
+        answers = [first.result(10)] + [future.result(10) for future in rest]
+    assert groups == [['acquire_lease'], ['acquire_lease'] * 7]
+    assert answers == [(True, None)] * 8
+    # and each lease is really held: a second try is refused
+    assert all(not records.acquire_lease(digest, 30) for digest in digests)
