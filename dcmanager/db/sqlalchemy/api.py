@@ -333,7 +333,90 @@ _TC_WRITES = {'acquire_lease': _tc_acquire_lease, 'put': _tc_put}
 
 @writer
 def token_cache_write_many(context, operations):
-    return [_TC_WRITES[name](context, *args) for name, args in operations]
+    keys = [args[0] for _, args in operations]
+    if len(set(keys)) < len(keys) or context.session.get_bind().dialect.name \
+            not in _ON_CONFLICT_INSERT:
+        # One key twice (the order between them matters), or no multi-row upsert: one by one.
+        return [_TC_WRITES[name](context, *args) for name, args in operations]
+    results = [None] * len(operations)
+    leases = [(index, args) for index, (name, args) in enumerate(operations)
+              if name == 'acquire_lease']
+    puts = [args for name, args in operations if name == 'put']
+    if leases:
+        acquired = _tc_acquire_leases(context, [args for _, args in leases])
+        for (index, _), result in zip(leases, acquired, strict=True):
+            results[index] = result
+    if puts:
+        _tc_put_many(context, puts)
+    return results
+
+
+# The set-based forms of _tc_acquire_lease and _tc_put for a group of distinct keys: a few
+# statements for the whole group instead of two or three per key.
+
+_TC_LEASE_UPDATE = (sa.update(_TC).where(_TC.c.key_hash == sa.bindparam('b_key'))
+                    .values(lease_until=sa.bindparam('b_until')))
+
+
+def _tc_put_update(release_lease):
+    values = {'token_ciphertext': sa.bindparam('b_ciphertext'),
+              'token_digest': sa.bindparam('b_digest'),
+              'expires_at': sa.bindparam('b_expires_at')}
+    if release_lease:
+        values['lease_until'] = None
+    return sa.update(_TC).where(_TC.c.key_hash == sa.bindparam('b_key')).values(values)
+
+
+_TC_PUT_UPDATE = {True: _tc_put_update(True), False: _tc_put_update(False)}
+
+
+def _tc_acquire_leases(context, many):
+    """``many``: the arguments of _tc_acquire_lease for distinct keys; the result of each."""
+    session = context.session
+    query = sa.select(_TC.c.key_hash, _TC.c.lease_until, _TC.c.token_ciphertext,
+                      _TC.c.expires_at).where(_TC.c.key_hash.in_(sorted(k for k, _, _ in many)))
+    if session.get_bind().dialect.name != 'sqlite':
+        query = query.with_for_update()
+    rows = {row.key_hash: row for row in session.execute(query)}
+    missing = [(key, until) for key, _, until in many if key not in rows]
+    inserted = set()
+    if missing:
+        insert = _ON_CONFLICT_INSERT[session.get_bind().dialect.name](_TC)
+        inserted = set(session.execute(
+            insert.values([{'key_hash': key, 'lease_until': until} for key, until in missing])
+            .on_conflict_do_nothing().returning(_TC.c.key_hash)).scalars())
+    results, granted = [], []
+    for key, now, until in many:
+        row = rows.get(key)
+        if row is None:  # created now, or by a concurrent writer (its lease, then)
+            results.append((key in inserted, None))
+            continue
+        current = row if row.token_ciphertext is not None else None
+        free = row.lease_until is None or row.lease_until < now
+        if free:
+            granted.append({'b_key': key, 'b_until': until})
+        results.append((free, current))
+    if granted:
+        session.execute(_TC_LEASE_UPDATE, granted)
+    return results
+
+
+def _tc_put_many(context, puts):
+    """``puts``: the arguments of _tc_put for distinct keys."""
+    session = context.session
+    existing = set(session.execute(
+        sa.select(_TC.c.key_hash).where(_TC.c.key_hash.in_(sorted(args[0] for args in puts))))
+        .scalars())
+    for release_lease in (False, True):
+        params = [{'b_key': key, 'b_ciphertext': ciphertext, 'b_digest': digest,
+                   'b_expires_at': expires_at}
+                  for key, ciphertext, digest, expires_at, release in puts
+                  if key in existing and bool(release) is release_lease]
+        if params:
+            session.execute(_TC_PUT_UPDATE[release_lease], params)
+    for args in puts:
+        if args[0] not in existing:  # purged meanwhile (rare): the upsert of one
+            _tc_put(context, *args)
 
 
 @writer

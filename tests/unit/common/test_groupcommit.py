@@ -31,17 +31,22 @@ class _Store:
         self.finished.append((list(group), written, error))
 
 
-def test_results_arriving_during_a_write_form_the_next_group():
-    store = _Store()
-    writer = groupcommit.GroupCommit(store.write, store.done)
+def _while_the_first_is_written(store, writer, items):
+    """Add 0 (its write blocks), then ``items`` meanwhile; let the write go; wait for it."""
     first = threading.Thread(target=writer.add, args=(0,))
     first.start()
     assert store.first_started.wait(10)
-    for item in range(1, 6):
+    for item in items:
         writer.add(item)  # a write is in progress: handed over, returns at once
     assert store.groups == []
     store.release_first.set()
     first.join(10)
+
+
+def test_results_arriving_during_a_write_form_the_next_group():
+    store = _Store()
+    writer = groupcommit.GroupCommit(store.write, store.done)
+    _while_the_first_is_written(store, writer, range(1, 6))
     assert store.groups == [[0], [1, 2, 3, 4, 5]]
     assert [(group, error) for group, _, error in store.finished] == \
         [([0], None), ([1, 2, 3, 4, 5], None)]
@@ -55,26 +60,14 @@ def test_results_arriving_during_a_write_form_the_next_group():
 def test_a_group_is_at_most_max_group_results():
     store = _Store()
     writer = groupcommit.GroupCommit(store.write, store.done, max_group=2)
-    first = threading.Thread(target=writer.add, args=(0,))
-    first.start()
-    assert store.first_started.wait(10)
-    for item in range(1, 6):
-        writer.add(item)
-    store.release_first.set()
-    first.join(10)
+    _while_the_first_is_written(store, writer, range(1, 6))
     assert store.groups == [[0], [1, 2], [3, 4], [5]]
 
 
 def test_a_failed_write_is_reported_and_the_next_groups_still_go():
     store = _Store(fail_on=2)
     writer = groupcommit.GroupCommit(store.write, store.done, max_group=2)
-    first = threading.Thread(target=writer.add, args=(0,))
-    first.start()
-    assert store.first_started.wait(10)
-    for item in range(1, 5):
-        writer.add(item)
-    store.release_first.set()
-    first.join(10)
+    _while_the_first_is_written(store, writer, range(1, 5))
     outcome = [(group, type(error).__name__ if error else None)
                for group, _, error in store.finished]
     assert outcome == [([0], None), ([1, 2], 'RuntimeError'), ([3, 4], None)]

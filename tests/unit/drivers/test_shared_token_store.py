@@ -168,3 +168,34 @@ def test_leases_asked_for_together_are_written_in_one_transaction(store, monkeyp
     assert answers == [(True, None)] * 8
     # and each lease is really held: a second try is refused
     assert all(not records.acquire_lease(digest, 30) for digest in digests)
+
+
+def test_a_group_of_writes_gives_each_its_own_answer(store):
+    # Set-based in one transaction, each operation answers as it would alone.
+    ctx = store.records._ctx
+    now = datetime.datetime.utcnow()
+    soon, later = now + datetime.timedelta(seconds=30), now + datetime.timedelta(hours=1)
+    db_api.token_cache_put(ctx, 'b' * 64, 'cipher-b', 'digest-b', later)     # lease free
+    db_api.token_cache_acquire_lease(ctx, 'c' * 64, now, soon)               # lease held
+    db_api.token_cache_acquire_lease(ctx, 'd' * 64, now, soon)               # ours, to put
+    results = db_api.token_cache_write_many(ctx, [
+        ('acquire_lease', ('a' * 64, now, soon)),
+        ('acquire_lease', ('b' * 64, now, soon)),
+        ('acquire_lease', ('c' * 64, now, soon)),
+        ('put', ('d' * 64, 'cipher-d', 'digest-d', later, True)),
+        ('put', ('e' * 64, 'cipher-e', 'digest-e', later, False)),
+    ])
+    assert results[0] == (True, None)
+    granted, current = results[1]
+    assert granted and current.token_ciphertext == 'cipher-b'
+    assert results[2] == (False, None)
+    assert results[3:] == [None, None]
+    rows = {row['key_hash'][0]: row for row in _rows()}
+    # (raw rows: SQLite gives timestamps as text, in str(datetime)'s format)
+    assert {str(rows[key]['lease_until']) for key in 'abc'} == {str(soon)}
+    assert (rows['d']['token_ciphertext'], rows['d']['lease_until']) == ('cipher-d', None)
+    assert rows['e']['token_ciphertext'] == 'cipher-e'
+    # a key twice in one group: in order, the second lease is refused
+    again = db_api.token_cache_write_many(ctx, [('acquire_lease', ('f' * 64, now, soon)),
+                                                ('acquire_lease', ('f' * 64, now, soon))])
+    assert again == [(True, None), (False, None)]
