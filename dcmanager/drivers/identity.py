@@ -13,8 +13,9 @@ Every call from a site to a subcloud or to the peer site authenticates through h
   retried once with a fresh one.
 * Renewal is single-flight per key: concurrent callers that need the same token wait for the one
   request in flight. A renewal that hangs past ``[token_cache] renewal_timeout`` is abandoned and
-  the next caller starts a new one; nothing can stay stuck. A failed renewal raises
-  ``IdentityError`` for every caller waiting on it.
+  the next caller starts a new one; nothing can stay stuck. A renewal the identity service
+  fails raises ``IdentityError`` for every caller waiting on it; a failure of the store itself
+  (the site's database) is raised as it is, never blamed on the subcloud.
 * The store behind the cache is pluggable (``TokenStore``): ``MemoryTokenStore`` per process, or the
   database store (``dcmanager.objects.token_store``) shared by every process of the site, which
   adds a lease so that the whole site makes one token request per key at a time.
@@ -316,8 +317,7 @@ class TokenCache:
         try:
             flight.token = self._renew(key, digest, fetch)
         except Exception as e:  # noqa: BLE001 - handed to every waiter, then raised
-            flight.error = e if isinstance(e, exception.IdentityError) else \
-                exception.IdentityError(target=key.auth_url, reason=_reason(e))
+            flight.error = e
         finally:
             with self._lock:
                 if self._flights.get(digest) is flight:
@@ -345,7 +345,15 @@ class TokenCache:
             time.sleep(self.LEASE_POLL_SECONDS)
         released = False
         try:
-            token = fetch()
+            try:
+                token = fetch()
+            except exception.IdentityError:
+                raise
+            except Exception as e:
+                # The identity service's failure: the caller's subcloud (or peer) is at fault.
+                # A failure of the store (the site's own database) is not: it goes up as it is,
+                # so that nobody counts it against the subcloud.
+                raise exception.IdentityError(target=key.auth_url, reason=_reason(e)) from None
             self.store.put(digest, token, release_lease=granted)
             released = True
             LOG.debug('New token for %s (expires %s)', key.auth_url, token.expires_at)

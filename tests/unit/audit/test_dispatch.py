@@ -193,3 +193,37 @@ def test_an_audit_that_waited_long_renews_its_claim_first(ctx, small_worker, mon
         assert len(audited) == 1
         assert audited[0].lease_until >= started + datetime.timedelta(seconds=100)
         assert row.audit_owner is None and row.last_audit_at is not None
+
+
+class _StoreWithoutDatabase:
+    """A token store whose database is gone (the site's failure, not the subcloud's)."""
+
+    def get(self, digest, fresh=False):
+        return None  # (a local copy: none)
+
+    def acquire_lease_and_get(self, digest, seconds):
+        raise RuntimeError('database unreachable')
+
+
+def test_a_failure_of_the_site_is_not_counted_against_the_subcloud(ctx):
+    from dcmanager import objects
+    from dcmanager.drivers import identity
+
+    subcloud_id = db_api.subcloud_create(ctx, {
+        'name': 'sc', 'deploy_status': states.DEPLOY_COMPLETE,
+        'availability_status': states.ONLINE, 'bootstrap_address': '127.0.1.1',
+        'secrets': objects.Subcloud.encrypt_secrets({'admin_password': 'S3cret!'})}).id
+    pool = identity.SessionPool(identity.TokenCache(_StoreWithoutDatabase()))
+    worker = worker_mod.AuditWorker(host='test-worker', pool=pool).start(listen=False)
+    try:
+        owner, claimed = scheduler_mod.subcloud_audit.claim(ctx, [subcloud_id], 30, 60)
+        assert worker.accept(claimed, owner) == 1
+        deadline = time.monotonic() + 10
+        while worker._in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        worker.stop()
+    row = db_api.subcloud_get(ctx, subcloud_id)
+    # no result: not a failed audit, still online, and free for the next scan
+    assert (row.availability_status, row.audit_fail_count) == (states.ONLINE, 0)
+    assert (row.audit_owner, row.last_audit_at) == (None, None)

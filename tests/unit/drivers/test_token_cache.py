@@ -184,3 +184,19 @@ def test_token_json_round_trip():
     token = _token(7)
     assert identity.CachedToken.from_json(token.to_json()) == token
     pytest.importorskip('keystoneauth1')
+
+
+class _BrokenStore(identity.MemoryTokenStore):
+    """A store whose database is gone."""
+
+    def acquire_lease_and_get(self, digest, seconds):
+        raise RuntimeError('database unreachable')
+
+
+def test_a_failing_store_is_not_an_identity_error(site):
+    cache = identity.TokenCache(_BrokenStore(10), early_renewal_seconds=0, jitter_seconds=0,
+                                renewal_timeout=5)
+    fetch = Fetcher()
+    with pytest.raises(RuntimeError, match='database unreachable'):
+        cache.get(KEY, fetch)
+    assert fetch.calls == 0  # nobody asked the identity service, nobody blames it
