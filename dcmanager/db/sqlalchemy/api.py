@@ -11,6 +11,7 @@ import functools
 import os
 import threading
 
+from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log as logging
@@ -331,6 +332,10 @@ def _tc_acquire_lease(context, key_hash, now, until):
 _TC_WRITES = {'acquire_lease': _tc_acquire_lease, 'put': _tc_put}
 
 
+# Two processes' groups may lock overlapping keys in different orders (PostgreSQL): should the
+# database pick one as a deadlock victim, the whole group is run again (its transaction was
+# rolled back: nothing of it was written).
+@oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @writer
 def token_cache_write_many(context, operations):
     keys = [args[0] for _, args in operations]

@@ -12,6 +12,7 @@ the API shows it as the subcloud's last change, which an audit every 30 s must n
 
 import uuid
 
+from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 import sqlalchemy as sa
 
@@ -137,6 +138,9 @@ _RELEASE_ONE = (sa.update(_T)
                 .values(audit_owner=None, audit_lease_until=None, updated_at=_T.c.updated_at))
 
 
+# Groups of two workers lock disjoint claims, but a stale claim can overlap: should PostgreSQL
+# pick a group as a deadlock victim, it is run again (its transaction was rolled back).
+@oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @writer
 def subcloud_audit_finish(context, now, results):
     if not results:
