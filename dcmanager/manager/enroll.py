@@ -45,8 +45,9 @@ from dcmanager.objects import token_store
 
 LOG = logging.getLogger(__name__)
 
-RECOVERY_DESCRIPTION = ('The manager restarted while the subcloud was %(state)s; the operation '
-                        'did not finish. Delete the subcloud and add it again.')
+RECOVERY_DESCRIPTION = ('The manager running the operation stopped (restarted or died) while the '
+                        'subcloud was %(state)s; the operation did not finish. Delete the '
+                        'subcloud and add it again.')
 _RETRY_HINT = ' Delete the subcloud and add it again once this is fixed.'
 
 

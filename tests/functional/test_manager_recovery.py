@@ -217,7 +217,8 @@ def test_a_restarting_manager_recovers_its_own_ownerless_and_dead_ones_only(api,
     assert _state(ctx, done) == (states.DEPLOY_COMPLETE, None)
     body = api.get(BASE + '/%d' % mine[1].id).json
     assert body['deploy-status'] == states.DEPLOY_ENROLL_FAILED
-    assert 'manager restarted while the subcloud was enrolling' in body['error-description']
+    assert 'stopped (restarted or died) while the subcloud was enrolling' in \
+        body['error-description']
 
 
 def test_recovery_at_start_counts_what_it_moved(quiet_site, api, ctx):

@@ -467,6 +467,6 @@ def test_recovery_moves_transitory_states_to_their_failure(site, api, ctx):
     assert rows['sc1']['deploy-status'] == 'pre-enroll-failed'
     assert rows['sc2']['deploy-status'] == 'enroll-failed'
     assert rows['sc3']['deploy-status'] == 'complete'
-    assert 'manager restarted while the subcloud was enrolling' in \
+    assert 'stopped (restarted or died) while the subcloud was enrolling' in \
         rows['sc2']['error-description']
     assert enroll.recover_at_start(ctx, site.manager.host) == 0

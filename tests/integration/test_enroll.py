@@ -138,4 +138,4 @@ def test_a_manager_start_recovers_an_interrupted_enrollment(api, site):
     fresh.stop()
     done = api.get(BASE + '/stuck').json
     assert done['deploy-status'] == 'enroll-failed'
-    assert 'manager restarted' in done['error-description']
+    assert 'manager running the operation stopped' in done['error-description']
