@@ -33,6 +33,11 @@ def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
+def _lease_short(lease_until, lease_seconds, now):
+    return lease_until is None or \
+        lease_until - now < datetime.timedelta(seconds=lease_seconds / 2.0)
+
+
 @dataclasses.dataclass(frozen=True)
 class AuditTarget:
     """What the worker needs to know of a subcloud to audit it.
@@ -52,9 +57,7 @@ class AuditTarget:
 
     def lease_short(self, lease_seconds, now=None):
         """Less than half of the claim's lease is left (renew it before auditing)."""
-        now = now or utcnow()
-        return self.lease_until is None or \
-            self.lease_until - now < datetime.timedelta(seconds=lease_seconds / 2.0)
+        return _lease_short(self.lease_until, lease_seconds, now or utcnow())
 
     def admin_password(self):
         """The decrypted admin password (None if none was stored); DCManagerException when it
@@ -97,8 +100,7 @@ def start_many(context, subcloud_ids, owner, lease_seconds, now=None):
     """
     now = now or utcnow()
     rows = db_api.subcloud_audit_get_claimed(context, list(subcloud_ids), owner, now)
-    short = [row.id for row in rows
-             if row.audit_lease_until - now < datetime.timedelta(seconds=lease_seconds / 2.0)]
+    short = [row.id for row in rows if _lease_short(row.audit_lease_until, lease_seconds, now)]
     renewed_until = now + datetime.timedelta(seconds=lease_seconds)
     renewed = set(db_api.subcloud_audit_renew(context, short, owner, now, renewed_until)) \
         if short else set()
