@@ -2,7 +2,7 @@
 
 import json
 
-from dcmanager.common import crypto, exception
+from dcmanager.common import crypto, exception, integers
 from dcmanager.db import api as db_api
 from dcmanager.objects import base, fields
 
@@ -114,11 +114,11 @@ class Subcloud(base.DCManagerObject):
 
     @classmethod
     def get_by_ref(cls, context, ref):
-        """The subcloud a path reference names: all digits is an id, anything else a name."""
-        ref = str(ref)
-        if ref.isdigit():
-            return cls.get_by_id(context, int(ref))
-        return cls.get_by_name(context, ref)
+        """The subcloud a reference names: all ASCII digits is an id, anything else a name."""
+        subcloud_id = integers.ref_id(ref)
+        if subcloud_id is None:
+            return cls.get_by_name(context, str(ref))
+        return cls.get_by_id(context, subcloud_id)
 
     @classmethod
     def list(cls, context, group_id=None):
@@ -129,11 +129,12 @@ class Subcloud(base.DCManagerObject):
     def get_with_statuses(cls, context, ref):
         """(Subcloud, [{"endpoint_type", "sync_status"}]) of the subcloud ``ref`` names (all
         digits: an id, else a name), read in one transaction; SubcloudNotFound."""
-        ref = str(ref)
-        if ref.isdigit():
-            db_obj, statuses = db_api.subcloud_get_with_statuses(context, subcloud_id=int(ref))
+        subcloud_id = integers.ref_id(ref)
+        if subcloud_id is None:
+            db_obj, statuses = db_api.subcloud_get_with_statuses(context, name=str(ref))
         else:
-            db_obj, statuses = db_api.subcloud_get_with_statuses(context, name=ref)
+            db_obj, statuses = db_api.subcloud_get_with_statuses(context,
+                                                                 subcloud_id=subcloud_id)
         return (cls._from_db_object(context, cls(), db_obj),
                 [{'endpoint_type': endpoint, 'sync_status': status}
                  for endpoint, status in statuses])

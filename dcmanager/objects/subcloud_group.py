@@ -1,6 +1,6 @@
 """SubcloudGroup: a named set of subclouds that share orchestration settings."""
 
-from dcmanager.common import exception
+from dcmanager.common import exception, integers
 from dcmanager.db import api as db_api
 from dcmanager.objects import base, fields
 
@@ -33,11 +33,11 @@ class SubcloudGroup(base.DCManagerObject):
 
     @classmethod
     def get_by_ref(cls, context, ref):
-        """The group a path reference names: all digits is an id, anything else a name."""
-        ref = str(ref)
-        if ref.isdigit():
-            return cls.get_by_id(context, int(ref))
-        return cls.get_by_name(context, ref)
+        """The group a reference names: all ASCII digits is an id, anything else a name."""
+        group_id = integers.ref_id(ref)
+        if group_id is None:
+            return cls.get_by_name(context, str(ref))
+        return cls.get_by_id(context, group_id)
 
     @classmethod
     def list(cls, context):

@@ -6,16 +6,12 @@ The real CLI sends numbers typed on its command line as strings
 """
 
 import json
-import re
 
 import jsonschema
 
-from dcmanager.common import exception
+from dcmanager.common import exception, integers
 
 _VALIDATOR = jsonschema.Draft202012Validator
-# ASCII digits only: str.isdigit() also accepts characters int() refuses ('²'), which would turn a
-# bad request into a 500.
-_INTEGER = re.compile(r'-?[0-9]+')
 
 
 def parse_json_body(request):
@@ -36,9 +32,9 @@ def _coerce_integers(schema, body):
     for name, prop in schema.get('properties', {}).items():
         value = body.get(name)
         if prop.get('type') == 'integer' and isinstance(value, str):
-            text = value.strip()
-            if _INTEGER.fullmatch(text):
-                body[name] = int(text)
+            number = integers.parse(value)
+            if number is not None:
+                body[name] = number
 
 
 def validate(schema, body, messages):
@@ -65,6 +61,16 @@ def validate(schema, body, messages):
 
 
 # Reusable property definitions
+
+def integer(minimum, maximum=integers.INT_MAX):
+    """An integer property; never above what the database's INTEGER columns hold."""
+    return {'type': 'integer', 'minimum': minimum, 'maximum': maximum}
+
+
+# The id of a row (ids start at 1).
+ID = integer(1)
+# A resource named by id or by name, as the CLI sends what was typed; a string of digits is an id.
+REF = {'anyOf': [{'type': 'string', 'minLength': 1, 'maxLength': 255}, ID]}
 
 # validate_name of the reference: non-empty, at most 255 characters, not all digits (a reference of
 # all digits means an id), none of the regular-expression characters . * + ? | ( ) [ ] { } ^ $

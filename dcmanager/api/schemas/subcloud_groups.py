@@ -11,9 +11,7 @@ _PROPERTIES = {
     'name': _NAME,
     'description': schemas.DESCRIPTION,
     'update_apply_type': {'type': 'string', 'enum': list(states.APPLY_TYPES)},
-    'max_parallel_subclouds': {'type': 'integer',
-                               'minimum': states.MAX_PARALLEL_SUBCLOUDS_RANGE[0],
-                               'maximum': states.MAX_PARALLEL_SUBCLOUDS_RANGE[1]},
+    'max_parallel_subclouds': schemas.integer(*states.MAX_PARALLEL_SUBCLOUDS_RANGE),
 }
 
 CREATE = {

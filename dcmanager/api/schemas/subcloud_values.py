@@ -14,7 +14,7 @@ import re
 
 from dcmanager.api import schemas
 from dcmanager.api.schemas import subclouds as schema
-from dcmanager.common import exception, network
+from dcmanager.common import exception, integers, network
 
 # RFC 1123 host name, lower case (the reference's rename rule, applied on add too).
 _LABEL = r'[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?'
@@ -47,7 +47,7 @@ def check_name(name, field='name'):
     """``name`` if it is a valid subcloud name, else InvalidInput."""
     if not isinstance(name, str) or not name:
         raise exception.InvalidInput(reason='%s required' % field)
-    if name.isdigit():
+    if integers.ref_id(name) is not None:
         raise exception.InvalidInput(reason='%s must contain alphabetic characters' % field)
     if len(name) > 255:
         raise exception.InvalidInput(reason='%s invalid: longer than 255 characters' % field)

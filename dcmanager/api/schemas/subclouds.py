@@ -7,6 +7,7 @@ cannot say (base64, IP addresses, address pools, host names) is checked by
 ``dcmanager.api.schemas.subcloud_values``.
 """
 
+from dcmanager.api import schemas
 from dcmanager.common import states
 
 # Files of the add and update forms that are YAML documents.
@@ -25,8 +26,7 @@ UNSUPPORTED_FILES = {
 _TEXT = {'type': 'string', 'maxLength': 255}
 _FLAG = {'enum': ['true', 'false', True, False]}
 _PASSWORD = {'type': 'string', 'minLength': 1, 'maxLength': 4096}
-_REF = {'anyOf': [{'type': 'string', 'minLength': 1, 'maxLength': 255},
-                  {'type': 'integer', 'minimum': 1}]}
+_REF = schemas.REF
 _STRING = {'type': 'string', 'maxLength': 255}
 _MAPPING = {'type': 'object'}
 
@@ -143,13 +143,13 @@ for _key in NETWORK_FIELDS:
 LIST_QUERY = {
     'type': 'object',
     'properties': {
-        'limit': {'type': 'integer', 'minimum': 1},
-        'marker': {'type': 'integer', 'minimum': 0},
+        'limit': schemas.integer(1),
+        'marker': schemas.integer(0),
         'availability': {'enum': list(states.AVAILABILITY_STATES)},
         'management': {'enum': list(states.MANAGEMENT_STATES)},
         'deploy_status': {'enum': sorted(states.DEPLOY_STATES)},
-        'group_id': {'type': 'integer', 'minimum': 1},
-        'peer_group_id': {'type': 'integer', 'minimum': 1},
+        'group_id': schemas.ID,
+        'peer_group_id': schemas.ID,
     },
     'additionalProperties': False,
 }
