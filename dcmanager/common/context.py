@@ -13,8 +13,11 @@ class RequestContext(context.RequestContext):
     """
 
     def to_policy_values(self):
-        values = super().to_policy_values()
-        # The base rules check the project by name (admin or services), as the reference does.
+        # The base rules check the project by name (admin or services), as the reference does: a
+        # key of dcmanager's own, so a plain dict. A key added to oslo.context's mapping counts as
+        # a deprecated one and warns each time oslo.policy reads it.
+        standard = super().to_policy_values()
+        values = {key: standard[key] for key in standard}
         values['project_name'] = self.project_name
         return values
 

@@ -155,7 +155,7 @@ def subcloud_audit_finish(context, now, results):
         _auditable())
     if session.get_bind().dialect.name != 'sqlite':
         query = query.with_for_update()
-    held = set(session.execute(query).tuples())
+    held = {tuple(row) for row in session.execute(query)}
     written = [r for r in results if (r['id'], r['owner']) in held]
     dropped = [r for r in results if (r['id'], r['owner']) not in held]
     for touch in (False, True):
