@@ -11,6 +11,7 @@ from dcmanager.conf import CONF
 from dcmanager.db import api as db_api
 from dcmanager.db import migration
 from dcmanager.db.sqlalchemy import models
+from dcmanager.drivers import pools
 from dcmanager.manager import service as manager_service
 
 
@@ -52,7 +53,9 @@ class Site:
         return dc_context.get_admin_context()
 
     def reset_database(self):
-        """Empty every table but keep (and restore) the Default subcloud group."""
+        """Empty every table but keep (and restore) the Default subcloud group; forget the
+        tokens of the process-wide session pools (their database table is emptied too)."""
+        pools.forget_tokens()
         engine = db_api.get_engine()
         with engine.begin() as conn:
             for table in reversed(models.Base.metadata.sorted_tables):

@@ -1,8 +1,9 @@
 """The audit worker: takes batches of claimed subclouds over RPC and audits each one.
 
 One worker per process: an RPC server on ``[audit] worker_topic``, a bounded ``WorkQueue``
-(``[work_queue] workers`` threads, at most ``max_pending`` subclouds accepted) and one identity
-``SessionPool`` whose token cache is ``[token_cache] backend``.
+(``[work_queue] workers`` threads, at most ``max_pending`` subclouds accepted) and the process's
+pool of calls to subclouds (``drivers.subcloud.acquire_pool``), whose token cache is
+``[token_cache] backend``.
 
 The worker reads a batch's subclouds in one query when it takes the batch, and writes the results
 to the database itself, through ``objects.subcloud_audit``: the results that finish while a group
@@ -24,8 +25,8 @@ from dcmanager.audit import availability, connections, rpcapi
 from dcmanager.common import context as dc_context
 from dcmanager.common import exception, groupcommit, rpc, states
 from dcmanager.conf import CONF
-from dcmanager.drivers import identity, workqueue
 from dcmanager.drivers import subcloud as subcloud_driver
+from dcmanager.drivers import workqueue
 from dcmanager.objects import base as objects_base
 from dcmanager.objects import subcloud_audit, token_store
 
@@ -42,13 +43,14 @@ def audit_target(pool, target, owner, connections=None):
     ``connections`` (a KeptConnections) is told of every session used.
     """
     managed = target.management_state == states.MANAGED
+    started_at = subcloud_audit.utcnow()
     outcome = observe(pool, target, managed, connections)
     decision = availability.decide(target.availability_status, target.audit_fail_count, outcome,
                                    store_alarms=managed)
     return subcloud_audit.Result(target.id, owner, decision.availability, decision.fail_count,
                                  changed=decision.changed,
                                  endpoints_unknown=decision.endpoints_unknown,
-                                 alarms=decision.alarms), outcome
+                                 alarms=decision.alarms, started_at=started_at), outcome
 
 
 def _log_result(target, result, outcome, written):
@@ -107,6 +109,7 @@ class AuditWorker:
     def __init__(self, host=None, pool=None):
         self.host = host or '%s:audit-worker:%d' % (CONF.host, os.getpid())
         self.pool = pool
+        self._shared_pool = False
         self.connections = None
         self.queue = None
         self._server = None
@@ -121,8 +124,10 @@ class AuditWorker:
         """Start the threads; with ``listen``, take batches from the RPC topic too (without,
         only ``accept`` called in this process feeds it)."""
         if self.pool is None:
-            cache = identity.make_token_cache(token_store.DatabaseTokenRecords)
-            self.pool = identity.SessionPool(cache, verify=CONF.subcloud.ca_file or True)
+            # The process's pool of calls to subclouds: shared with the manager's enrollments
+            # in dcmanager-all, so a new subcloud's token serves its first audit.
+            self.pool = subcloud_driver.acquire_pool(token_store.DatabaseTokenRecords)
+            self._shared_pool = True
         self.queue = workqueue.WorkQueue(name='audit')
         if self.connections is None:
             self.connections = connections.KeptConnections(
@@ -252,6 +257,9 @@ class AuditWorker:
         except Exception:
             # The service boundary: the claims lapse after the lease anyway.
             LOG.exception('Could not release the audit claims of worker %s', self.host)
-        if self.pool is not None and not running:
-            self.pool.close()  # else audits past the grace still use it; the process ends
+        if self.pool is not None and not running:  # else audits past the grace still use it
+            if self._shared_pool:
+                subcloud_driver.release_pool(self.pool)
+            else:
+                self.pool.close()
         LOG.info('Audit worker %s stopped (%d audits abandoned)', self.host, running)

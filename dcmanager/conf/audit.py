@@ -6,8 +6,8 @@ GROUP = cfg.OptGroup('audit', title='Subcloud audit options')
 
 opts = [
     cfg.IntOpt('interval', default=30, min=1,
-               help='Seconds between two audits of a subcloud: a subcloud is due again once its '
-                    'last audit is this old.'),
+               help='Seconds between two audits of a subcloud: a subcloud is due again this long '
+                    'after its last audit began (or at once when that audit took longer).'),
     cfg.FloatOpt('scan_interval', default=5.0, min=0.1,
                  help='Seconds between two looks of the scheduler for due subclouds (at most '
                       '"interval"). Subclouds come due at different moments, so a short scan '
@@ -20,9 +20,9 @@ opts = [
     cfg.IntOpt('lease_seconds', default=180, min=10,
                help='How long a claim on a subcloud holds. While it holds, no scheduler sends '
                     'that subcloud again; a worker that dies leaves its claims to lapse after '
-                    'this long. Keep it above the longest audit: two [identity] '
-                    'request_timeout (token and agent) plus the time a batch may wait in a '
-                    'busy worker.'),
+                    'this long. Keep it above the longest audit: [subcloud] '
+                    'connect_timeout + read_timeout, plus the time a batch may wait in a busy '
+                    'worker.'),
     cfg.IntOpt('workers', default=4, min=0,
                help='Worker processes dcmanager-audit forks next to its scheduler (with an RPC '
                     'transport between processes, e.g. RabbitMQ). 0: the scheduler only, the '

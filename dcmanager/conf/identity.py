@@ -8,7 +8,9 @@ WORK_QUEUE = cfg.OptGroup('work_queue', title='Bounded queue of outbound work')
 
 identity_opts = [
     cfg.FloatOpt('request_timeout', default=30.0, min=0.1,
-                 help='Seconds an outbound HTTP request (token requests included) may take.'),
+                 help='Seconds an outbound HTTP request (token requests included) may wait '
+                      'to connect and for each read of its answer. Calls to subclouds have '
+                      'their own: [subcloud] connect_timeout and read_timeout.'),
 ]
 
 token_cache_opts = [

@@ -10,6 +10,17 @@ opts = [
                     'the simulator: http).'),
     cfg.PortOpt('identity_port', default=5001, help='Port of a subcloud\'s identity API (/v3).'),
     cfg.PortOpt('agent_port', default=8326, help='Port of a subcloud\'s audit agent.'),
+    cfg.FloatOpt('connect_timeout', default=5.0, min=0.1,
+                 help='Seconds to open a connection to a subcloud\'s identity API or audit '
+                      'agent, the TLS handshake included (so an https URL whose port never '
+                      'completes a handshake fails after this long). Never retried.'),
+    cfg.FloatOpt('read_timeout', default=10.0, min=0.1,
+                 help='Seconds to wait for a subcloud\'s answer (each read of it). A request '
+                      'whose answer timed out is never retried. One audit of a subcloud (its '
+                      'token request, when one is needed, and the audit agent\'s answer) takes '
+                      'at most connect_timeout + read_timeout in all; with that sum below '
+                      '[audit] interval, a subcloud that hangs is offline within two intervals '
+                      'plus that sum.'),
     cfg.StrOpt('ca_file',
                help='CA bundle that signs the subclouds\' certificates (https). Unset: the '
                     'system\'s trusted CAs.'),

@@ -318,7 +318,8 @@ def subcloud_audit_finish(context, now, results):
     ``audit_fail_count``, ``touch`` (bump ``updated_at``: a change the API should show),
     ``endpoints_unknown`` (every endpoint status and the aggregate sync status become
     ``unknown``) and ``alarms`` (the alarm summary to store, a dict of its five columns, or
-    None). ``last_audit_at`` becomes ``now``. A result is written only if its owner still holds
+    None), optionally ``audited_at`` (when that audit began). ``last_audit_at`` becomes
+    ``audited_at``, or ``now`` without it. A result is written only if its owner still holds
     the claim and the subcloud is still auditable; otherwise only the release of a claim that
     owner still holds is. Returns the (id, owner) pairs written.
     """

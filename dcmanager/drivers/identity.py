@@ -23,10 +23,8 @@ Every call from a site to a subcloud or to the peer site authenticates through h
 
 import dataclasses
 import datetime
-import functools
 import hashlib
 import json
-import os
 import random
 import threading
 import time
@@ -36,10 +34,10 @@ from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 from oslo_log import log as logging
-import requests
 
 from dcmanager.common import exception
 from dcmanager.conf import CONF
+from dcmanager.drivers import transport
 
 LOG = logging.getLogger(__name__)
 
@@ -141,6 +139,9 @@ class TokenStore:
         """Drop expired entries; returns how many."""
         return 0
 
+    def forget(self):
+        """Drop every token this process holds (a shared store's records stay)."""
+
 
 class MemoryTokenStore(TokenStore):
     """Per-process store: a dict under a lock, bounded (oldest expiry evicted first)."""
@@ -166,6 +167,10 @@ class MemoryTokenStore(TokenStore):
             current = self._entries.get(digest)
             if current is not None and current.token_id == token_id:
                 del self._entries[digest]
+
+    def forget(self):
+        with self._lock:
+            self._entries.clear()
 
     def purge_expired(self):
         now = _utcnow()
@@ -223,6 +228,10 @@ class SharedTokenStore(TokenStore):
             if current is not None and current.token_id == token_id:
                 del self._local[digest]
         self.records.delete(digest, hashlib.sha256(token_id.encode()).hexdigest())
+
+    def forget(self):
+        with self._lock:
+            self._local.clear()
 
     def acquire_lease(self, digest, seconds):
         return self.records.acquire_lease(digest, seconds)
@@ -287,8 +296,12 @@ class TokenCache:
         if self._usable(digest, token):
             return token
         # A caller waits for renewals at most twice the renewal timeout in all: once for the
-        # flight it found and, if that one hung, once more for the next.
+        # flight it found and, if that one hung, once more for the next; and never past its
+        # own deadline (an audit's), if it has one.
         deadline = time.monotonic() + 2 * self.renewal_timeout
+        left = transport.remaining()
+        if left is not None:
+            deadline = min(deadline, time.monotonic() + left)
         while True:
             with self._lock:
                 flight = self._flights.get(digest)
@@ -341,6 +354,10 @@ class TokenCache:
                 break
             if time.monotonic() > deadline:
                 break  # its lease is about to lapse; ours is the next renewal
+            left = transport.remaining()
+            if left is not None and left <= self.LEASE_POLL_SECONDS:
+                raise exception.IdentityError(target=key.auth_url,
+                                              reason='token renewal timed out')
             # Another process of the site is renewing: use its token when it lands.
             time.sleep(self.LEASE_POLL_SECONDS)
         released = False
@@ -366,6 +383,11 @@ class TokenCache:
         """Forget ``token_id`` for ``key`` if it is still the cached one (after a 401)."""
         self.store.delete(key.digest, token_id)
         self._renew_offsets.pop((key.digest, token_id), None)
+
+    def forget(self):
+        """Drop every token held in this process (a test's fresh start)."""
+        self.store.forget()
+        self._renew_offsets = {}
 
     def purge_expired(self):
         """Drop expired tokens from the store; returns how many."""
@@ -414,36 +436,18 @@ class CachedPassword(v3.Password):
         return True
 
 
-def _http_session(url):
-    """The requests session under a keystoneauth session to the host of ``url``.
-
-    What keystoneauth would make (TCP keep-alive, no Nagle), except that the environment's proxy
-    settings are read once here instead of at every request: ``requests`` walks the whole
-    environment per request to find them, which cost more than the rest of an audit call. The CA
-    bundle is ours to give (``verify``), never taken from the environment.
-    """
-    http = requests.Session()
-    adapter = ks_session.TCPKeepAliveAdapter()
-    for scheme in list(http.adapters):
-        http.mount(scheme, adapter)
-    if _environment_has_proxies():
-        http.proxies = requests.utils.get_environ_proxies(url)
-    http.trust_env = False
-    return http
-
-
-@functools.cache
-def _environment_has_proxies():
-    """Any ``*_proxy`` variable in this process's environment (looked at once)."""
-    return any(name.lower().endswith('_proxy') for name in os.environ)
-
-
 class SessionPool:
-    """One keystoneauth session per (identity, service address): connections are reused."""
+    """One keystoneauth session per (identity, service address): connections are reused.
+
+    ``timeout``: seconds, or a (connect, read) pair, for each request (default ``[identity]
+    request_timeout``); keystoneauth's own timeout is left unset, so the transport's pair applies
+    to every request, token requests included.
+    """
 
     def __init__(self, cache, timeout=None, verify=True):
         self.cache = cache
-        self.timeout = timeout or CONF.identity.request_timeout
+        self.connect_timeout, self.read_timeout = transport.timeouts(
+            timeout or CONF.identity.request_timeout)
         # True (system CAs), a CA bundle path, or False (tests against plain-HTTP simulators).
         self.verify = verify
         self._sessions = {}
@@ -459,8 +463,9 @@ class SessionPool:
             if session is None:
                 auth = CachedPassword(self.cache, auth_url, username, password, project_name,
                                       user_domain_name, project_domain_name)
-                session = ks_session.Session(auth=auth, session=_http_session(auth_url),
-                                             timeout=self.timeout, verify=self.verify)
+                session = ks_session.Session(
+                    auth=auth, verify=self.verify,
+                    session=transport.session(auth_url, (self.connect_timeout, self.read_timeout)))
                 self._sessions[key] = session
             return session
 

@@ -9,6 +9,7 @@ from keystoneauth1 import exceptions as ks_exc
 
 from dcmanager.common import exception
 from dcmanager.conf import CONF
+from dcmanager.drivers import identity, pools, transport
 
 
 def _host(address):
@@ -27,6 +28,23 @@ def agent_url(address):
     return '%s://%s:%d' % (sc.scheme, _host(address), sc.agent_port)
 
 
+def acquire_pool(database_records):
+    """The process-wide SessionPool of calls to subclouds (enrollment and audit share it, and
+    so each subcloud's token); give it back with ``release_pool``. ``database_records`` builds
+    the records of ``[token_cache] backend = database``
+    (``dcmanager.objects.token_store.DatabaseTokenRecords``)."""
+    sc = CONF.subcloud
+    timeout = (sc.connect_timeout, sc.read_timeout)
+    key = ('subcloud', CONF.token_cache.backend, sc.ca_file, timeout)
+    return pools.acquire(key, lambda: identity.SessionPool(
+        identity.make_token_cache(database_records), timeout=timeout, verify=sc.ca_file or True))
+
+
+def release_pool(pool):
+    """Give back a pool of ``acquire_pool``."""
+    pools.release(pool)
+
+
 def for_address(pool, address, password):
     """A SubcloudClient for the subcloud at ``address`` with the configured admin identity."""
     sc = CONF.subcloud
@@ -42,6 +60,7 @@ class SubcloudClient:
                  user_domain_name='Default', project_domain_name='Default'):
         self.identity_url = identity_url
         self.agent_url = agent_url.rstrip('/')
+        self.connect_timeout, self.read_timeout = pool.connect_timeout, pool.read_timeout
         self.session = pool.get(identity_url, username, password, project_name, user_domain_name,
                                 project_domain_name)
 
@@ -74,21 +93,42 @@ class SubcloudClient:
     def audit(self, audits=('base_audit', 'alarm_audit')):
         """PATCH /v1/dcaudit: the subcloud's availability and alarm counts.
 
-        A 401 is retried once with a renewed token (keystoneauth and the token cache); any other
-        failure raises ``SubcloudUnreachable``.
+        All of it (a token request, when one is needed, and the agent's answer) takes at most
+        the pool's connect + read timeouts. A 401 is retried once with a renewed token
+        (keystoneauth and the token cache), a connection that failed once more, a timeout never;
+        any other failure raises ``SubcloudUnreachable`` (``IdentityError`` for the token).
         """
-        try:
-            # The audit only reads, so a connection the server closed under us (an idle
-            # keep-alive one) is safely tried once more.
-            resp = self.session.request(self.agent_url + '/v1/dcaudit', 'PATCH',
-                                        json={name: '' for name in audits}, raise_exc=True,
-                                        connect_retries=1, connect_retry_delay=0.05)
-        except exception.IdentityError:
-            raise
-        except ks_exc.http.HttpError as e:
-            raise exception.SubcloudUnreachable(target=self.agent_url,
-                                                reason='HTTP %s' % e.http_status) from None
-        except ks_exc.ClientException as e:
-            raise exception.SubcloudUnreachable(target=self.agent_url,
-                                                reason=e.__class__.__name__) from None
+        with transport.deadline(self.connect_timeout + self.read_timeout):
+            try:
+                try:
+                    resp = self._patch(audits)
+                except ks_exc.ConnectFailure:
+                    # The audit only reads, so a connection the server closed under us (an
+                    # idle keep-alive one) is safely tried once more; a timeout is not (it
+                    # would double the time a hung subcloud holds the audit).
+                    resp = self._patch(audits)
+            except exception.IdentityError:
+                raise
+            except ks_exc.http.HttpError as e:
+                raise exception.SubcloudUnreachable(target=self.agent_url,
+                                                    reason='HTTP %s' % e.http_status) from None
+            except ks_exc.ClientException as e:
+                raise exception.SubcloudUnreachable(target=self.agent_url,
+                                                    reason=self._reason(e)) from None
         return resp.json()
+
+    def _patch(self, audits):
+        return self.session.request(self.agent_url + '/v1/dcaudit', 'PATCH',
+                                    json={name: '' for name in audits}, raise_exc=True,
+                                    connect_retries=0)
+
+    def _reason(self, error):
+        if isinstance(error, ks_exc.ConnectTimeout):
+            return 'no answer within the time allowed (connect %g s, read %g s, %g s in all)' % (
+                self.connect_timeout, self.read_timeout,
+                self.connect_timeout + self.read_timeout)
+        if isinstance(error, ks_exc.SSLError):
+            return 'TLS failure'
+        if isinstance(error, ks_exc.ConnectFailure):
+            return 'connection failed'
+        return error.__class__.__name__

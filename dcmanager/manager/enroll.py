@@ -38,8 +38,8 @@ from dcmanager import objects
 from dcmanager.common import context as dc_context
 from dcmanager.common import exception, states
 from dcmanager.conf import CONF
-from dcmanager.drivers import identity, workqueue
 from dcmanager.drivers import subcloud as subcloud_driver
+from dcmanager.drivers import workqueue
 from dcmanager.manager import liveness
 from dcmanager.objects import token_store
 
@@ -101,9 +101,8 @@ class Enroller:
         self.queue = workqueue.WorkQueue(workers=sc.enroll_workers,
                                          max_pending=sc.enroll_max_pending, retry_delay=0,
                                          name='enroll')
-        self.pool = identity.SessionPool(
-            identity.make_token_cache(token_store.DatabaseTokenRecords),
-            verify=sc.ca_file or True)
+        # The process's pool of calls to subclouds, shared with the audit worker.
+        self.pool = subcloud_driver.acquire_pool(token_store.DatabaseTokenRecords)
         self._stopping = threading.Event()
 
     def check_capacity(self):
@@ -127,7 +126,7 @@ class Enroller:
         """Run no more enrollments: those not started yet fail at once (pre-enroll-failed)."""
         self._stopping.set()
         self.queue.stop(wait=True)
-        self.pool.close()
+        subcloud_driver.release_pool(self.pool)
 
     # the job
 

@@ -135,6 +135,9 @@ class Result:
     changed: bool = False
     endpoints_unknown: bool = False
     alarms: dict | None = None
+    # When the audit began: stored as the last audit's time, so that a subcloud is due again
+    # ``interval`` seconds after its last audit began, however long that audit took.
+    started_at: datetime.datetime | None = None
 
 
 def finish_many(context, results, now=None):
@@ -145,7 +148,8 @@ def finish_many(context, results, now=None):
     return db_api.subcloud_audit_finish(context, now or utcnow(), [
         {'id': r.subcloud_id, 'owner': r.owner, 'availability_status': r.availability,
          'audit_fail_count': r.fail_count, 'touch': r.changed,
-         'endpoints_unknown': r.endpoints_unknown, 'alarms': r.alarms} for r in results])
+         'endpoints_unknown': r.endpoints_unknown, 'alarms': r.alarms,
+         'audited_at': r.started_at} for r in results])
 
 
 def finish(context, subcloud_id, owner, availability, fail_count, changed=False,

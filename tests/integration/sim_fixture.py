@@ -5,6 +5,7 @@ lets the control port be chosen by the kernel, waits for the READY line, and sto
 pid with SIGTERM. ``.control`` is a small client of the control API.
 """
 
+import contextlib
 import os
 import queue
 import random
@@ -168,3 +169,57 @@ def running(tmp_path_factory, name, **options):
         yield simulator
     finally:
         assert simulator.stop(timeout=10) == 0, simulator.log_tail()
+
+
+class HangingListener:
+    """A real socket on ``address`` for each of ``ports`` that accepts connections and never
+    answers (reads nothing, sends nothing) until closed: a hung service, for timeouts.
+
+    ``accepted`` counts the connections taken; use as a context manager.
+    """
+
+    def __init__(self, address, ports):
+        self.address = address
+        self.sockets = []
+        for port in ports:
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((address, port))
+            s.listen(64)
+            self.sockets.append(s)
+        self.ports = [s.getsockname()[1] for s in self.sockets]
+        self.accepted = 0
+        self._held = []
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._accept, args=(s,), daemon=True)
+                         for s in self.sockets]
+        for thread in self._threads:
+            thread.start()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return  # closed
+            with self._lock:
+                self.accepted += 1
+                self._held.append(conn)
+
+    def close(self):
+        for s in self.sockets:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+        for thread in self._threads:
+            thread.join(5)
+        with self._lock:
+            for conn in self._held:
+                conn.close()
+            self._held = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

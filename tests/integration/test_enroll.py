@@ -6,10 +6,12 @@ The simulator's counters are the ground truth for what the site asked of each su
 
 import logging
 import socket
+import time
 
 import pytest
 
 from dcmanager import objects
+from dcmanager.audit import service as audit_service
 from dcmanager.common import states
 from dcmanager.conf import CONF
 from dcmanager.manager import service as manager_service
@@ -19,7 +21,7 @@ from tests.integration import sim_fixture
 
 BASE = '/v1.0/subclouds'
 PASSWORD = 'Sim-Enroll-Pw-1'
-COUNT = 6
+COUNT = 7
 
 
 @pytest.fixture(scope='module')
@@ -139,3 +141,28 @@ def test_a_manager_start_recovers_an_interrupted_enrollment(api, site):
     done = api.get(BASE + '/stuck').json
     assert done['deploy-status'] == 'enroll-failed'
     assert 'manager running the operation stopped' in done['error-description']
+
+
+def test_enrollment_and_the_audit_share_one_token(api, sim):
+    """The manager's enrollment and the audit use the process's one pool of calls to subclouds:
+    a new subcloud costs one token request for its enrollment and all its audits."""
+    address = sim.addresses[6]
+    sim.action(address, 'reset-counters')
+    added = _add(api, 'sc7', 7, address)
+    assert forms.wait_settled(api, added['id'])['deploy-status'] == 'complete'
+    forms.patch_form(api, 'sc7', {'management-state': 'managed'})
+    for name, value in (('interval', 1), ('scan_interval', 0.2)):
+        CONF.set_override(name, value, group='audit')
+    audit = audit_service.AuditService()
+    audit.start()
+    try:
+        deadline = time.monotonic() + 20
+        while sim.counters(address)['audits'] < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        audit.stop()
+        for name in ('interval', 'scan_interval'):
+            CONF.clear_override(name, group='audit')
+    counters = sim.counters(address)
+    assert counters['audits'] >= 3, counters  # the enrollment's and at least two audits
+    assert counters['token_posts'] == 1, counters

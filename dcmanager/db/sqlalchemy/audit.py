@@ -160,7 +160,8 @@ def subcloud_audit_finish(context, now, results):
     dropped = [r for r in results if (r['id'], r['owner']) not in held]
     for touch in (False, True):
         params = [{'b_id': r['id'], 'b_availability': r['availability_status'],
-                   'b_fail_count': r['audit_fail_count'], 'b_now': now}
+                   'b_fail_count': r['audit_fail_count'],
+                   'b_now': r.get('audited_at') or now}
                   for r in written if bool(r['touch']) is touch]
         if params:
             session.execute(_RESULT_UPDATE[touch], params)

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from dcmanager.drivers import identity
+from dcmanager.drivers import identity, transport
 
 
 class _Proxy(http.server.BaseHTTPRequestHandler):
@@ -47,9 +47,9 @@ def environment(monkeypatch):
     for name in ('http_proxy', 'https_proxy', 'no_proxy', 'all_proxy',
                  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY'):
         monkeypatch.delenv(name, raising=False)
-    identity._environment_has_proxies.cache_clear()
+    transport._environment_has_proxies.cache_clear()
     yield monkeypatch
-    identity._environment_has_proxies.cache_clear()
+    transport._environment_has_proxies.cache_clear()
 
 
 def _session(url='http://127.0.1.77:5001/v3'):

@@ -1,0 +1,100 @@
+"""The HTTP transport under every outbound session: connect and read timeouts, and a deadline.
+
+Every request to another system goes through a ``BoundedSession`` (a ``requests.Session``): it
+waits at most ``connect_timeout`` seconds for a connection (the TLS handshake included: urllib3
+runs it under the connect timeout) and ``read_timeout`` seconds for each read of the answer.
+
+A caller that must finish within a total time (an audit: a token request, when one is needed, and
+the audit agent's answer) runs its calls under ``deadline(seconds)``: every request the thread
+sends meanwhile, through any session and in any layer (keystoneauth's token request and its
+re-authentication after a 401 included), gets at most the time left, and fails at once as a
+timeout when none is left. The deadline is per thread, because keystoneauth gives its plugins no
+way to pass a timeout to the token request it sends for them.
+"""
+
+import contextlib
+import functools
+import os
+import threading
+import time
+
+from keystoneauth1 import session as ks_session
+import requests
+
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def deadline(seconds):
+    """Within the block, this thread's requests end at most ``seconds`` from now (an outer,
+    earlier deadline stays in force)."""
+    outer = getattr(_local, 'until', None)
+    until = time.monotonic() + seconds
+    _local.until = until if outer is None else min(until, outer)
+    try:
+        yield
+    finally:
+        _local.until = outer
+
+
+def remaining():
+    """Seconds left before this thread's deadline (may be <= 0); None without a deadline."""
+    until = getattr(_local, 'until', None)
+    return None if until is None else until - time.monotonic()
+
+
+class DeadlineExceeded(requests.exceptions.ConnectTimeout):
+    """No time was left for a request (a timeout to every layer above, keystoneauth's too)."""
+
+
+def timeouts(timeout):
+    """``(connect, read)`` seconds from a number (both) or a pair."""
+    if isinstance(timeout, tuple | list):
+        return float(timeout[0]), float(timeout[1])
+    return float(timeout), float(timeout)
+
+
+class BoundedSession(requests.Session):
+    """A requests session whose every request has a connect and a read timeout, cut to the
+    thread's deadline."""
+
+    def __init__(self, timeout):
+        super().__init__()
+        self.connect_timeout, self.read_timeout = timeouts(timeout)
+
+    def request(self, method, url, **kwargs):
+        given = kwargs.get('timeout')
+        connect, read = (self.connect_timeout, self.read_timeout) if given is None \
+            else timeouts(given)
+        left = remaining()
+        if left is not None:
+            if left <= 0:
+                raise DeadlineExceeded('%s %s: no time left for the request' % (method, url))
+            connect, read = min(connect, left), min(read, left)
+        kwargs['timeout'] = (connect, read)
+        return super().request(method, url, **kwargs)
+
+
+def session(url, timeout):
+    """The requests session under a keystoneauth session to the host of ``url``, with the
+    ``timeout`` (seconds, or a (connect, read) pair) of ``BoundedSession``.
+
+    What keystoneauth would make (TCP keep-alive, no Nagle), except that the environment's proxy
+    settings are read once here instead of at every request: ``requests`` walks the whole
+    environment per request to find them, which cost more than the rest of an audit call. The CA
+    bundle is ours to give (``verify``), never taken from the environment.
+    """
+    http_session = BoundedSession(timeout)
+    adapter = ks_session.TCPKeepAliveAdapter()
+    for scheme in list(http_session.adapters):
+        http_session.mount(scheme, adapter)
+    if _environment_has_proxies():
+        http_session.proxies = requests.utils.get_environ_proxies(url)
+    http_session.trust_env = False
+    return http_session
+
+
+@functools.cache
+def _environment_has_proxies():
+    """Any ``*_proxy`` variable in this process's environment (looked at once)."""
+    return any(name.lower().endswith('_proxy') for name in os.environ)

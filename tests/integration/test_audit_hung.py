@@ -1,0 +1,160 @@
+"""Hung subclouds over real sockets: a simulated subcloud with a ``delay`` fault (it accepts and
+answers only after the delay) and a raw listener that accepts and never answers.
+
+An audit is bounded ([subcloud] connect_timeout + read_timeout in all, a timeout never retried),
+so a hung subcloud is offline within two intervals plus one audit's time.
+"""
+
+import time
+
+import pytest
+
+from dcmanager import objects
+from dcmanager.audit import service
+from dcmanager.common import exception, states
+from dcmanager.conf import CONF
+from dcmanager.db import api as db_api
+from dcmanager.drivers import identity
+from dcmanager.drivers import subcloud as subcloud_driver
+from tests.integration import sim_fixture
+
+PASSWORD = 'Sim-Hung-1'
+COUNT = 20
+INTERVAL = 1
+SCAN = 0.2
+CONNECT_TIMEOUT = 0.5
+READ_TIMEOUT = 1.0
+AUDIT_TIMEOUT = CONNECT_TIMEOUT + READ_TIMEOUT
+HANG = 60  # seconds of the delay fault: far beyond every timeout here
+MARGIN = 4.0  # a slow, shared machine
+
+
+@pytest.fixture(scope='module')
+def sim(tmp_path_factory):
+    yield from sim_fixture.running(tmp_path_factory, 'hungsim', count=COUNT,
+                                   first_address='127.0.8.1', admin_password=PASSWORD)
+
+
+@pytest.fixture
+def configured(site, sim):
+    # [identity] request_timeout is what calls to subclouds used before they had their own
+    # timeouts: long here, so that a test passes only through the [subcloud] ones.
+    overrides = [('scheme', 'http', 'subcloud'), ('identity_port', sim.identity_port, 'subcloud'),
+                 ('agent_port', sim.agent_port, 'subcloud'),
+                 ('connect_timeout', CONNECT_TIMEOUT, 'subcloud'),
+                 ('read_timeout', READ_TIMEOUT, 'subcloud'), ('interval', INTERVAL, 'audit'),
+                 ('scan_interval', SCAN, 'audit'), ('lease_seconds', 20, 'audit'),
+                 ('request_timeout', 10.0, 'identity')]
+    for name, value, group in overrides:
+        CONF.set_override(name, value, group=group)
+    sim.control('POST', '/v1/reset-counters')
+    try:
+        yield sim
+    finally:
+        for address in sim.addresses:
+            sim.patch(address, delay=0)
+        for name, _, group in overrides:
+            CONF.clear_override(name, group=group)
+        site.reset_database()
+
+
+def _pool():
+    cache = identity.TokenCache(identity.MemoryTokenStore(max_entries=100),
+                                early_renewal_seconds=300, jitter_seconds=0, renewal_timeout=30)
+    return identity.SessionPool(cache, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+
+
+def _client(pool, identity_url, agent_url):
+    return subcloud_driver.SubcloudClient(pool, identity_url, agent_url, 'admin', PASSWORD)
+
+
+def _add(ctx, sim, index):
+    return db_api.subcloud_create(ctx, {
+        'name': 'subcloud%d' % (index + 1), 'deploy_status': states.DEPLOY_COMPLETE,
+        'management_state': states.MANAGED, 'bootstrap_address': sim.addresses[index],
+        'secrets': objects.Subcloud.encrypt_secrets({'admin_password': PASSWORD})}).id
+
+
+def _wait(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail('%s: not within %.1f s' % (what, timeout))
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def audit(configured):
+    started = []
+
+    def start():
+        started.append(service.AuditService())
+        started[-1].start()
+        return started[-1]
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+def test_a_hung_agent_is_asked_once_and_fails_within_the_read_timeout(configured):
+    sim = configured
+    address = sim.addresses[0]
+    client = _client(_pool(), sim.identity_url(address), sim.agent_url(address))
+    assert client.audit()['base_audit']['availability'] == 'online'  # the token is cached
+    sim.patch(address, delay=HANG)
+    before = sim.counters(address)['requests']
+    started = time.monotonic()
+    with pytest.raises(exception.SubcloudUnreachable) as e:
+        client.audit()
+    took = time.monotonic() - started
+    assert 'no answer within' in str(e.value)
+    # One request: a read timeout is not retried (keystoneauth would count it as a connect
+    # retry and wait the whole timeout again).
+    assert sim.counters(address)['requests'] - before == 1
+    assert took < AUDIT_TIMEOUT + MARGIN
+
+
+@pytest.mark.usefixtures('configured')
+def test_a_token_request_that_never_gets_an_answer_is_bounded_too():
+    with sim_fixture.HangingListener('127.0.9.77', [0, 0]) as hung:
+        identity_port, agent_port = hung.ports
+        client = _client(_pool(), 'http://127.0.9.77:%d/v3' % identity_port,
+                         'http://127.0.9.77:%d' % agent_port)
+        started = time.monotonic()
+        with pytest.raises(exception.IdentityError) as e:
+            client.audit()
+        took = time.monotonic() - started
+        assert 'timed out' in str(e.value)
+        assert hung.accepted == 1  # the token request, not retried; the agent never asked
+    assert took < AUDIT_TIMEOUT + MARGIN
+
+
+def test_a_hung_subcloud_is_offline_within_two_intervals_plus_one_audit_and_comes_back(
+        site, configured, audit):
+    sim = configured
+    ctx = site.context()
+    ids = [_add(ctx, sim, index) for index in range(3)]
+    audit()
+    for subcloud_id in ids:
+        _wait(lambda s=subcloud_id: db_api.subcloud_get(ctx, s).availability_status
+              == states.ONLINE, 2 * INTERVAL + MARGIN, 'online')
+    victim = ids[1]
+    sim.patch(sim.addresses[1], delay=HANG)
+    hung_at = time.monotonic()
+    # A scan may find it due up to SCAN late, at each of the two audits.
+    bound = 2 * (INTERVAL + SCAN) + AUDIT_TIMEOUT + MARGIN
+    _wait(lambda: db_api.subcloud_get(ctx, victim).availability_status == states.OFFLINE,
+          bound, 'offline')
+    offline_after = time.monotonic() - hung_at
+    row = db_api.subcloud_get(ctx, victim)
+    assert row.audit_fail_count >= states.AVAIL_FAIL_COUNT_TO_OFFLINE
+    assert {db_api.subcloud_get(ctx, s).availability_status for s in (ids[0], ids[2])} \
+        == {states.ONLINE}
+    sim.patch(sim.addresses[1], delay=0)
+    _wait(lambda: db_api.subcloud_get(ctx, victim).availability_status == states.ONLINE,
+          2 * (INTERVAL + SCAN) + AUDIT_TIMEOUT + MARGIN, 'back online')
+    assert offline_after < bound
