@@ -36,6 +36,9 @@ def parse_args(argv=None):
     parser.add_argument('--keepalive-timeout', type=float, default=15.0,
                         help='close idle client connections after this many seconds '
                              '(default %(default)s)')
+    parser.add_argument('--site-config',
+                        help='write here, before the READY line, the [subcloud] section a '
+                             'dcmanager site needs to reach this fleet (scheme http, the ports)')
     parser.add_argument('--log-level', default='INFO',
                         choices=('DEBUG', 'INFO', 'WARNING', 'ERROR'),
                         help='log level on stderr (default %(default)s)')
@@ -51,7 +54,7 @@ def main(argv=None):
         state_file=args.state_file, token_lifetime=args.token_lifetime,
         rehome_seconds=args.rehome_seconds, admin_password=args.admin_password,
         identity_port=args.identity_port, agent_port=args.agent_port,
-        keepalive_timeout=args.keepalive_timeout))
+        keepalive_timeout=args.keepalive_timeout, site_config=args.site_config))
 
 
 if __name__ == '__main__':

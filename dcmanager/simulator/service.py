@@ -12,7 +12,7 @@ import signal
 import sys
 import time
 
-from dcmanager.simulator import addresses, http, limits, settings, statefile
+from dcmanager.simulator import addresses, http, limits, settings, siteconf, statefile
 from dcmanager.simulator import control as control_mod
 from dcmanager.simulator import fleet as fleet_mod
 
@@ -25,7 +25,8 @@ class Options:
 
     def __init__(self, count, first_address='127.0.1.1', control_port=8390, state_file=None,
                  token_lifetime=3600.0, rehome_seconds=2.0, admin_password='password',
-                 identity_port=5001, agent_port=8326, keepalive_timeout=15.0):
+                 identity_port=5001, agent_port=8326, keepalive_timeout=15.0,
+                 site_config=None):
         self.count = count
         self.first_address = first_address
         self.control_port = control_port
@@ -36,6 +37,7 @@ class Options:
         self.identity_port = identity_port
         self.agent_port = agent_port
         self.keepalive_timeout = keepalive_timeout
+        self.site_config = site_config
 
 
 class StartError(Exception):
@@ -90,6 +92,8 @@ async def serve(options):
         except fleet_mod.ListenError as e:
             raise StartError(str(e)) from None
         if not stopping.is_set():
+            if options.site_config:
+                _write_site_config(options)
             port = control.sockets[0].getsockname()[1]
             sys.stdout.write('READY %d subclouds control=http://%s:%d\n'
                              % (options.count, CONTROL_HOST, port))
@@ -104,6 +108,14 @@ async def serve(options):
         for conn in list(control_connections):
             conn.close()
         await fleet.stop()
+
+
+def _write_site_config(options):
+    try:
+        siteconf.write(options.site_config, options.identity_port, options.agent_port)
+    except OSError as e:
+        raise StartError('cannot write the site configuration %s: %s'
+                         % (options.site_config, e.strerror or e)) from None
 
 
 def run(options):
