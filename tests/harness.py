@@ -16,9 +16,13 @@ from dcmanager.manager import service as manager_service
 
 
 class Site:
-    """Configures the global CONF, creates the schema and runs a manager until closed."""
+    """Configures the global CONF and creates the schema; runs a manager once ``start_manager``
+    is called (or when entered with a ``transport_url``) until closed.
 
-    def __init__(self, workdir, db_url, transport_url):
+    A test that only needs the database never starts a manager, so it never needs RabbitMQ.
+    """
+
+    def __init__(self, workdir, db_url, transport_url=None):
         self.workdir = workdir
         self.db_url = db_url
         self.transport_url = transport_url
@@ -28,18 +32,32 @@ class Site:
         CONF([], project='dcmanager', default_config_files=[])
         CONF.set_override('state_path', self.workdir)
         CONF.set_override('connection', self.db_url, group='database')
-        CONF.set_override('transport_url', self.transport_url)
         CONF.set_override('auth_strategy', 'noauth')
         CONF.set_override('rpc_timeout', 30, group='manager')
         migration.upgrade()
-        self.manager = manager_service.ManagerService(host='test-manager')
-        self.manager.start()
+        if self.transport_url is not None:
+            self.start_manager(self.transport_url)
         return self
 
-    def __exit__(self, *exc):
-        self.manager.stop()
-        controllers_base.reset()
+    def start_manager(self, transport_url):
+        """Point RPC at ``transport_url`` and start the site's manager (once)."""
+        if self.manager is not None:
+            return
+        rpc.cleanup()  # nothing may keep a transport made before the URL was set
+        self.transport_url = transport_url
+        CONF.set_override('transport_url', transport_url)
+        self.manager = manager_service.ManagerService(host='test-manager')
+        self.manager.start()
+
+    def stop_manager(self):
+        if self.manager is not None:
+            self.manager.stop()
+            self.manager = None
         rpc.cleanup()
+
+    def __exit__(self, *exc):
+        self.stop_manager()
+        controllers_base.reset()
         db_api.dispose_engine()
         policy.reset()
         CONF.reset()

@@ -6,9 +6,11 @@ given work directory, waits until it answers and yields its URL. Every process i
 SIGTERM and SIGKILL to whatever recorded pid is still alive. Children never inherit the caller's
 stdin, stdout or stderr (they write to log files), so a CI pipeline never waits on them.
 
-``NotInstalled`` is raised when the server binaries are absent, so the tier skips on a laptop.
-Debian's packages are expected (``apt-get install rabbitmq-server postgresql``); see
-shared/notes/real-components.md sections 5 and 6.
+``NotInstalled`` is raised when the server binaries are absent, so the tests that need that server
+skip on a laptop. Debian's packages are expected (``apt-get install rabbitmq-server postgresql``);
+``DCMANAGER_TEST_RABBITMQ_BIN`` (the directory of ``rabbitmq-server``) and
+``DCMANAGER_TEST_POSTGRESQL_INITDB`` (a glob of ``initdb``) point the detection elsewhere, e.g. at
+a path that does not exist to check what runs without that server.
 """
 
 import contextlib
@@ -27,8 +29,8 @@ HOST = '127.0.0.1'
 START_TIMEOUT = float(os.environ.get('DCMANAGER_TEST_SERVICE_TIMEOUT', 120))
 STOP_TIMEOUT = 30
 
-RABBITMQ_BIN = '/usr/lib/rabbitmq/bin'
-PG_GLOB = '/usr/lib/postgresql/*/bin/initdb'
+RABBITMQ_BIN = os.environ.get('DCMANAGER_TEST_RABBITMQ_BIN', '/usr/lib/rabbitmq/bin')
+PG_GLOB = os.environ.get('DCMANAGER_TEST_POSTGRESQL_INITDB', '/usr/lib/postgresql/*/bin/initdb')
 
 
 class NotInstalled(Exception):
@@ -159,8 +161,11 @@ def _run(cmd, log, timeout, what, logs=(), **kw):
 # ---------------------------------------------------------------- PostgreSQL
 
 def _pg_bindir():
-    found = sorted(glob.glob(PG_GLOB),
-                   key=lambda p: [int(x) if x.isdigit() else 0 for x in p.split('/')[4].split('.')])
+    def version(initdb):  # /usr/lib/postgresql/<version>/bin/initdb
+        name = os.path.basename(os.path.dirname(os.path.dirname(initdb)))
+        return [int(x) if x.isdigit() else 0 for x in name.split('.')]
+
+    found = sorted(glob.glob(PG_GLOB), key=version)
     if not found:
         raise NotInstalled('PostgreSQL server not installed (no %s)' % PG_GLOB)
     return os.path.dirname(found[-1])

@@ -33,9 +33,9 @@ def _at(seconds):
 
 
 @pytest.fixture
-def ctx(site):
-    yield site.context()
-    site.reset_database()
+def ctx(database):
+    yield database.context()
+    database.reset_database()
 
 
 def _add(ctx, name, **values):

@@ -17,9 +17,9 @@ KEY = identity.CacheKey('http://127.0.1.9:5001/v3', 'admin', 'Default', 'admin',
 
 
 @pytest.fixture
-def store(site):
+def store(database):
     yield identity.SharedTokenStore(token_store.DatabaseTokenRecords())
-    site.reset_database()
+    database.reset_database()
 
 
 def _token(n, lifetime=3600.0):
