@@ -8,7 +8,7 @@ import sys
 from oslo_log import log as logging
 
 from dcmanager import version
-from dcmanager.common import exception
+from dcmanager.common import exception, log_escape
 from dcmanager.conf import CONF
 
 
@@ -19,6 +19,9 @@ def prepare(argv=None, default_config_files=None):
          version=version.version_string,
          default_config_files=default_config_files if default_config_files is not None else [])
     logging.setup(CONF, 'dcmanager')
+    # Client-provided values (names, texts, messages quoting a request) reach log lines as
+    # arguments: escaped, they can never write a line of their own.
+    log_escape.install()
     os.makedirs(CONF.state_path, exist_ok=True)
     raise_nofile_limit(open_files_needed())
 

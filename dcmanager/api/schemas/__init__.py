@@ -57,7 +57,13 @@ def validate(schema, body, messages):
     if error.validator == 'minProperties':
         raise exception.InvalidInput(reason='nothing to update')
     name = error.absolute_path[0] if error.absolute_path else None
-    raise exception.InvalidInput(reason=messages.get(name, error.message))
+    message = messages.get(name, error.message)
+    rule = error.schema.get('description') if isinstance(error.schema, dict) else None
+    if rule:
+        # A rule with its own explanation: the property's message names the field, the rule
+        # says what is wrong ("Invalid group name: no space at the beginning or the end").
+        message = '%s: %s' % (message.split(':', 1)[0], rule)
+    raise exception.InvalidInput(reason=message)
 
 
 # Reusable property definitions
@@ -72,7 +78,43 @@ ID = integer(1)
 # A resource named by id or by name, as the CLI sends what was typed; a string of digits is an id.
 REF = {'anyOf': [{'type': 'string', 'minLength': 1, 'maxLength': 255}, ID]}
 
-# validate_name of the reference: non-empty, at most 255 characters, not all digits (a reference of
-# all digits means an id), none of the regular-expression characters . * + ? | ( ) [ ] { } ^ $
-NAME = {'type': 'string', 'pattern': r'^(?![0-9]+$)[^.*+?|()\[\]{}^$]{1,255}$'}
-DESCRIPTION = {'type': 'string', 'minLength': 1, 'maxLength': 255}
+# Names and texts.
+#
+# Characters no name or text may hold: C0 and C1 controls (a newline forges a log line, NUL and tab
+# break the CLI's tables), the bidirectional embeddings, overrides and isolates and the marks
+# (U+202E makes a name read backwards), line and paragraph separators, invisible zero-width
+# characters and byte order marks, non-characters, and lone surrogates (which UTF-8 cannot encode:
+# the database refuses them). Written with escapes that mean the same to Python's re and to
+# ECMA-262, so that the OpenAPI document carries the same rule.
+UNPRINTABLE = (r'\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2069'
+               r'\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff')
+# Each rule's description is both its documentation and the reason given in a 400. Rules are
+# written as "matches no forbidden character" (not/pattern): Python's re, which jsonschema uses,
+# lets '$' match before a final newline, so "^[^...]*$" would let "name\n" through.
+PRINTABLE_RULE = {'not': {'pattern': '[%s]' % UNPRINTABLE},
+                  'description': 'printable characters only (no control, bidirectional, '
+                                 'zero-width or line-separator characters)'}
+TRIMMED_RULE = {'not': {'pattern': r'^\s|\s$'},
+                'description': 'no space at the beginning or the end'}
+# A name is a path segment, typed unescaped by the CLI: '/' and '\\' would split it, '?' and '#'
+# end it, '%' starts an escape.
+SEGMENT_RULE = {'not': {'pattern': r'[/\\?#%]'},
+                'description': 'none of / \\ ? # %'}
+
+# Every name (subclouds, groups, and the peer groups and system peers to come): printable,
+# trimmed, a path segment, 1 to 255 characters, not only digits (a reference of digits is an id).
+NAME = {'type': 'string', 'minLength': 1, 'maxLength': 255,
+        'allOf': [PRINTABLE_RULE, TRIMMED_RULE, SEGMENT_RULE, {'not': {'pattern': '^[0-9]+$'}}]}
+
+# validate_name of the reference (groups, peer groups, system peers): a NAME without any of the
+# regular-expression characters . * + ? | ( ) [ ] { } ^ $
+REFERENCE_NAME = {'allOf': [NAME, {'not': {'pattern': r'[.*+?|()\[\]{}^$]'}}]}
+
+
+def text(max_length=255, min_length=0):
+    """A free text (descriptions, locations): printable, spaces allowed anywhere."""
+    return {'type': 'string', 'minLength': min_length, 'maxLength': max_length,
+            'allOf': [PRINTABLE_RULE]}
+
+
+DESCRIPTION = text(min_length=1)

@@ -5,7 +5,9 @@ import copy
 from dcmanager.api import schemas
 from dcmanager.common import states
 
-_NAME = dict(schemas.NAME, **{'not': {'pattern': r'(?i)^default$'}})
+# The Default group's name, in any case, is no other group's (spelled out: ECMA-262 has no (?i)).
+_NOT_DEFAULT = {'not': {'pattern': '^[Dd][Ee][Ff][Aa][Uu][Ll][Tt]$'}}
+_NAME = {'allOf': [schemas.REFERENCE_NAME, _NOT_DEFAULT]}
 
 _PROPERTIES = {
     'name': _NAME,
@@ -25,7 +27,7 @@ UPDATE = {
     'type': 'object',
     # A name spelled like "Default" is judged by the manager: renaming the Default group is refused
     # with its own message, keeping its name is fine, and another group may not take it.
-    'properties': dict(copy.deepcopy(_PROPERTIES), name=dict(schemas.NAME)),
+    'properties': dict(copy.deepcopy(_PROPERTIES), name=schemas.REFERENCE_NAME),
     'minProperties': 1,
     'additionalProperties': False,
 }

@@ -16,9 +16,7 @@ from dcmanager.api import schemas
 from dcmanager.api.schemas import subclouds as schema
 from dcmanager.common import exception, integers, network
 
-# RFC 1123 host name, lower case (the reference's rename rule, applied on add too).
-_LABEL = r'[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?'
-_HOST_NAME = re.compile(r'%s(\.%s)*' % (_LABEL, _LABEL))
+_HOST_NAME = re.compile(schema.HOST_NAME_PATTERN)
 # The system controller's regions, and 'detail' (/v1.0/subclouds/detail is no subcloud's path).
 _RESERVED_NAMES = ('systemcontroller', 'regionone', 'detail')
 _NAME_RULE = ('a lower-case RFC 1123 host name (letters, digits, "-" and "."), '
@@ -93,8 +91,9 @@ def _required(values, keys):
 
 def bootstrap(values):
     """Check bootstrap values; returns (fields, admin_password, saved payload)."""
+    # The name first: its own messages say what is wrong (the schema's would only say invalid).
+    check_name(values.get('name'))
     values = schemas.validate(schema.BOOTSTRAP, values, schema.MESSAGES)
-    check_name(values['name'])
     admin = any(key in values for key in schema.ADMIN_KEYS)
     _required(values, schema.ADMIN_KEYS if admin else schema.MANAGEMENT_KEYS)
     if admin and 'management_gateway_address' in values:
@@ -187,13 +186,15 @@ def _update_management(form):
 
 def update_request(form, current_name, system_mode):
     """The checked ``PATCH /v1.0/subclouds/<ref>`` form of the subcloud named ``current_name``."""
+    if 'name' in form:
+        check_name(form['name'])
     form = schemas.validate(schema.UPDATE, form, schema.UPDATE_MESSAGES)
     fields, secrets = {}, {}
     force = _update_management(form)
     if 'management-state' in form:
         fields['management_state'] = form['management-state']
     if 'name' in form:
-        fields['name'] = check_name(form['name'])
+        fields['name'] = form['name']
     for key in ('description', 'location'):
         if key in form:
             fields[key] = form[key]

@@ -23,7 +23,12 @@ UNSUPPORTED_FILES = {
                          'are already deployed and does not run cloud-init on them',
 }
 
-_TEXT = {'type': 'string', 'maxLength': 255}
+_TEXT = schemas.text()
+# RFC 1123 host name, lower case (the reference's rename rule, applied on add too).
+_LABEL = r'[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?'
+HOST_NAME_PATTERN = r'%s(\.%s)*' % (_LABEL, _LABEL)
+# A subcloud's name is also a host name (checked with its own messages by subcloud_values).
+NAME = {'allOf': [schemas.NAME, {'pattern': '^%s$' % HOST_NAME_PATTERN}]}
 _FLAG = {'enum': ['true', 'false', True, False]}
 _PASSWORD = {'type': 'string', 'minLength': 1, 'maxLength': 4096}
 _REF = schemas.REF
@@ -39,8 +44,10 @@ CREATE = {
         'group_id': _REF,
         'description': _TEXT,
         'location': _TEXT,
-        'release': {'type': 'string', 'pattern': r'^[0-9]{1,4}\.[0-9]{1,4}(\.[0-9]{1,4})?$'},
-        'name': _STRING,
+        # allOf printable: '$' lets a final newline through (see schemas.PRINTABLE_RULE).
+        'release': {'type': 'string', 'pattern': r'^[0-9]{1,4}\.[0-9]{1,4}(\.[0-9]{1,4})?$',
+                    'allOf': [schemas.PRINTABLE_RULE]},
+        'name': NAME,
         'migrate': _FLAG,
         'enroll': _FLAG,
         'bootstrap_values': _MAPPING,
@@ -53,7 +60,7 @@ CREATE = {
 BOOTSTRAP = {
     'type': 'object',
     'properties': {
-        'name': {'type': 'string'},
+        'name': NAME,
         'system_mode': {'enum': ['simplex', 'duplex', 'duplex-direct']},
         'systemcontroller_gateway_address': _STRING,
         'external_oam_subnet': _STRING,
@@ -89,7 +96,7 @@ NETWORK_FIELDS = ('management_subnet', 'management_start_ip', 'management_end_ip
 UPDATE = {
     'type': 'object',
     'properties': {
-        'name': _STRING,
+        'name': NAME,
         'description': _TEXT,
         'location': _TEXT,
         'group_id': _REF,
