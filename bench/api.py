@@ -79,12 +79,21 @@ def _percentile(samples, pct):
     return ordered[min(len(ordered) - 1, int(round(pct / 100.0 * (len(ordered) - 1))))]
 
 
+def _cpu_seconds():
+    """utime + stime of this process, from /proc (seconds)."""
+    with open('/proc/self/stat') as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
 def server_side(app, path, repeat):
-    """Median and p99 (ms) of ``repeat`` in-process calls of GET ``path``, and the body size."""
+    """Median and p99 (ms) of ``repeat`` in-process calls of GET ``path``, the body size and
+    the CPU time per call (ms, utime + stime over all the calls)."""
     import webob
 
     times = []
     size = 0
+    cpu_started = _cpu_seconds()
     for _ in range(repeat):
         req = webob.Request.blank(path, headers={'Accept': 'application/json'})
         started = time.perf_counter()
@@ -94,7 +103,8 @@ def server_side(app, path, repeat):
         if resp.status_int != 200:
             raise SystemExit('GET %s: %s' % (path, resp.status))
         size = len(body)
-    return statistics.median(times), _percentile(times, 99), size
+    cpu_ms = (_cpu_seconds() - cpu_started) * 1000 / repeat
+    return statistics.median(times), _percentile(times, 99), size, cpu_ms
 
 
 def _free_port():
@@ -225,10 +235,13 @@ def main():
     results = []
     for label, path, repeat in rows:
         server_side(app, path, 3)  # warm-up
-        p50, p99, size = server_side(app, path, repeat)
-        results.append((label, p50, p99, size))
+        p50, p99, size, cpu_ms = server_side(app, path, repeat)
+        results.append((label, p50, p99, size, cpu_ms))
     figures['list_full_ms_p50'], figures['list_full_ms_p99'] = (round(results[0][1], 2),
                                                                 round(results[0][2], 2))
+    figures['list_full_cpu_ms'] = round(results[0][4], 2)
+    figures['page_cpu_ms'] = round(results[1][4], 3)
+    figures['show_cpu_ms'] = round(results[2][4], 3)
     figures['list_full_bytes'] = results[0][3]
     figures['page_ms_p50'], figures['page_ms_p99'] = (round(results[1][1], 3),
                                                       round(results[1][2], 3))
@@ -245,9 +258,9 @@ def main():
                     'two_worker_speedup': round(two / one, 2), 'load_tool': tool,
                     'populate_seconds': round(populate_seconds, 1)})
 
-    print('%-14s %10s %10s %12s' % ('request', 'p50 ms', 'p99 ms', 'bytes'))
-    for label, p50, p99, size in results:
-        print('%-14s %10.3f %10.3f %12d' % (label, p50, p99, size))
+    print('%-14s %10s %10s %12s %12s' % ('request', 'p50 ms', 'p99 ms', 'bytes', 'cpu ms/op'))
+    for label, p50, p99, size, cpu_ms in results:
+        print('%-14s %10.3f %10.3f %12d %12.3f' % (label, p50, p99, size, cpu_ms))
     print('throughput (%s, show + page mix): 1 worker %.0f req/s, 2 workers %.0f req/s, '
           'speedup %.2fx' % (tool, one, two, two / one))
     print(json.dumps(figures))

@@ -87,7 +87,8 @@ DEPLOY_CONFIG_SYNC_UNKNOWN = 'unknown'
 
 
 def subcloud(sc):
-    """A subcloud as list-subclouds and migrate return it (no endpoint_sync_status: trap T1)."""
+    """A subcloud as the group's list-subclouds and migrate return it (no
+    endpoint_sync_status: the CLI's tables of those break on it, trap T1)."""
     body = {key: getattr(sc, name) for key, name in SUBCLOUD_KEYS}
     for key, _name in _STAMPED:
         body[key] = _ts(body[key])
@@ -96,14 +97,22 @@ def subcloud(sc):
     return body
 
 
-def subcloud_row(row):
-    """A row of ``objects.Subcloud.list_rows`` as ``GET /v1.0/subclouds`` lists it: the subcloud
-    keys and the aggregate ``sync_status``, never ``endpoint_sync_status`` (trap T1)."""
+def _endpoint_sync_status(statuses):
+    types, syncs = statuses
+    return [{'endpoint_type': endpoint, 'sync_status': status}
+            for endpoint, status in zip(types, syncs, strict=True)]
+
+
+def subcloud_row(row, statuses=((), ())):
+    """A row of ``objects.Subcloud.list_rows_with_statuses`` and its statuses as
+    ``GET /v1.0/subclouds`` lists it: the subcloud keys, the aggregate ``sync_status`` and
+    ``endpoint_sync_status``, as the reference's list."""
     body = dict(zip(_ROW_KEYS, row, strict=True))
     for key, _name in _STAMPED:
         body[key] = _raw_timestamp(body[key])
     body['openstack-installed'] = bool(body['openstack-installed'])
     body['error-description'] = body['error-description'] or ''
+    body['endpoint_sync_status'] = _endpoint_sync_status(statuses)
     return body
 
 
@@ -149,15 +158,17 @@ def _column_texts(name, values):
     return _texts(_ascii, values)
 
 
-def list_json(collection, keys, column_texts, rows, row_dict, **extra):
-    """The JSON text of ``{collection: [row_dict(row), ...], **extra}``, byte for byte what
-    ``json.dumps`` writes, made column by column: each key is encoded once, the values mostly at
-    C speed, and one join writes the whole list (about half the time of ``json.dumps`` of the
-    row dicts, for a list of thousands of rows).
+def list_json(collection, keys, column_texts, rows, row_dict, more_columns=(), **extra):
+    """The JSON text of ``{collection: [row_dict(row, *more), ...], **extra}``, byte for byte
+    what ``json.dumps`` writes, made column by column: each key is encoded once, the values
+    mostly at C speed, and one join writes the whole list (about half the time of
+    ``json.dumps`` of the row dicts, for a list of thousands of rows).
 
-    ``keys``: the keys of a row, one per column of ``rows``; ``column_texts(index, values)``:
-    the JSON texts of the values of column ``index`` (TypeError for a value it cannot write,
-    and then the whole list goes through ``json.dumps`` of ``row_dict(row)``).
+    ``keys``: the keys of a row, one per column of ``rows`` and then one per sequence of
+    ``more_columns`` (values of further columns, one per row, e.g. read by another query);
+    ``column_texts(index, values)``: the JSON texts of the values of column ``index`` (TypeError
+    for a value it cannot write, and then the whole list goes through ``json.dumps`` of
+    ``row_dict(row, *more)``, ``more`` being the row's values of ``more_columns``).
     """
     text = '{%s: []' % _ascii(collection)
     if rows:
@@ -167,8 +178,8 @@ def list_json(collection, keys, column_texts, rows, row_dict, **extra):
             # a closing '}').
             before = (', {%s: ' % _ascii(keys[0]),) + tuple(', %s: ' % _ascii(key)
                                                              for key in keys[1:])
-            for index, (piece, values) in enumerate(zip(before, zip(*rows, strict=True),
-                                                        strict=True)):
+            columns = list(zip(*rows, strict=True)) + list(more_columns)
+            for index, (piece, values) in enumerate(zip(before, columns, strict=True)):
                 pieces.append(itertools.repeat(piece))
                 pieces.append(column_texts(index, values))
             pieces.append(itertools.repeat('}'))
@@ -177,18 +188,36 @@ def list_json(collection, keys, column_texts, rows, row_dict, **extra):
             text = '{%s: [%s]' % (_ascii(collection), body[2:])
         except TypeError:
             # A value of an unexpected type: let the general encoder deal with it.
-            text = json.dumps({collection: [row_dict(row) for row in rows]})[:-1]
+            text = json.dumps({collection: [row_dict(*values) for values
+                                            in zip(rows, *more_columns, strict=True)]})[:-1]
     if extra:
         text += ', ' + json.dumps(extra)[1:-1]
     return text + '}'
 
 
-def subcloud_rows_json(rows, **extra):
-    """The JSON text of ``{"subclouds": [subcloud_row(row), ...], **extra}`` (see list_json)."""
+def _statuses_texts(statuses):
+    """The JSON texts of the ``endpoint_sync_status`` lists of ``statuses`` (see subcloud_row):
+    each distinct list is written once (a fleet has few of them: all in-sync, all unknown...)."""
+    known = {entry: json.dumps(_endpoint_sync_status(entry)) for entry in set(statuses)}
+    return map(known.__getitem__, statuses)
+
+
+_LIST_KEYS = _ROW_KEYS + ('endpoint_sync_status',)
+_STATUSES_INDEX = len(_ROW_KEYS)
+
+
+def subcloud_rows_json(rows, statuses, **extra):
+    """The JSON text of ``{"subclouds": [subcloud_row(row, row_statuses), ...], **extra}`` for
+    the rows and statuses of ``objects.Subcloud.list_rows_with_statuses`` (see list_json)."""
     columns = subcloud_obj.Subcloud.LIST_COLUMNS
-    return list_json('subclouds', _ROW_KEYS,
-                     lambda index, values: _column_texts(columns[index], values),
-                     rows, subcloud_row, **extra)
+
+    def column_texts(index, values):
+        if index == _STATUSES_INDEX:
+            return _statuses_texts(values)
+        return _column_texts(columns[index], values)
+
+    return list_json('subclouds', _LIST_KEYS, column_texts, rows, subcloud_row,
+                     more_columns=(statuses,), **extra)
 
 
 # ---------------------------------------------------------------- alarm summaries

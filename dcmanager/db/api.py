@@ -98,9 +98,9 @@ def subcloud_get_by_region(context, region_name):
 
 
 def subcloud_get_with_statuses(context, subcloud_id=None, name=None):
-    """(subcloud row, [(endpoint_type, sync_status)]) of the subcloud with this id (or
-    ``name``), read in one transaction; SubcloudNotFound. The row has every column but the
-    secrets, as attributes."""
+    """(subcloud row, [(endpoint_type, sync_status)] ordered by endpoint type) of the subcloud
+    with this id (or ``name``), read in one transaction; SubcloudNotFound. The row has every
+    column but the secrets, as attributes."""
     return _subclouds.subcloud_get_with_statuses(context, subcloud_id, name)
 
 
@@ -109,16 +109,19 @@ def subcloud_get_all(context, group_id=None):
     return _subclouds.subcloud_get_all(context, group_id=group_id)
 
 
-def subcloud_list_rows(context, filters=None, limit=None, marker=None):
-    """Read-only rows (tuples of ``LIST_COLUMNS``, in that order) ordered by id, from one SELECT.
+def subcloud_list_rows_with_statuses(context, filters=None, limit=None, marker=None):
+    """(rows, statuses), read in one transaction.
 
-    Values are the driver's, unprocessed: a timestamp is a datetime or (SQLite) its stored text
-    ``YYYY-MM-DD hh:mm:ss.ffffff``, a boolean may be 0/1.
+    ``rows``: read-only rows (tuples of ``LIST_COLUMNS``, in that order, also readable by
+    attribute) ordered by id. Values are the driver's, unprocessed: a timestamp is a datetime or
+    (SQLite) its stored text ``YYYY-MM-DD hh:mm:ss.ffffff``, a boolean may be 0/1.
+    ``statuses``: for each row, the endpoint statuses of that subcloud as
+    ((endpoint_type, ...), (sync_status, ...)) ordered by endpoint type (both empty if none).
 
     ``filters`` maps a column of ``LIST_FILTERS`` to the value it must equal (None: IS NULL);
     ``marker``: only ids above it; ``limit``: at most that many rows.
     """
-    return _subclouds.subcloud_list_rows(context, filters, limit, marker)
+    return _subclouds.subcloud_list_rows_with_statuses(context, filters, limit, marker)
 
 
 def subcloud_get_networks(context):
@@ -189,7 +192,7 @@ def subcloud_get_secrets(context, subcloud_id):
 
 
 def subcloud_endpoint_status_get(context, subcloud_id):
-    """(endpoint_type, sync_status) rows of a subcloud, in creation order."""
+    """(endpoint_type, sync_status) rows of a subcloud, ordered by endpoint type."""
     return _subclouds.subcloud_endpoint_status_get(context, subcloud_id)
 
 

@@ -58,7 +58,7 @@ class Subcloud(base.DCManagerObject):
     # operation): the database layer writes it with the deploy status, from the ``owner`` given
     # to ``create`` and ``transition``, and ``recover_transitory`` reads it.
 
-    # The columns of a list row (``list_rows``) and the filters it takes.
+    # The columns of a list row (``list_rows_with_statuses``) and the filters it takes.
     LIST_COLUMNS = db_api.LIST_COLUMNS
     LIST_FILTERS = db_api.LIST_FILTERS
 
@@ -140,15 +140,17 @@ class Subcloud(base.DCManagerObject):
                  for endpoint, status in statuses])
 
     @staticmethod
-    def list_rows(context, filters=None, limit=None, marker=None):
-        """Read-only list rows (tuples of ``LIST_COLUMNS``, in that order, also readable by
-        attribute) ordered by id, without building an object per subcloud: what a list of
-        thousands of subclouds needs.
+    def list_rows_with_statuses(context, filters=None, limit=None, marker=None):
+        """(rows, statuses) without building an object per subcloud: what a list of thousands
+        of subclouds needs. Read in one transaction.
 
+        ``rows``: read-only tuples of ``LIST_COLUMNS`` (in that order, also readable by
+        attribute) ordered by id; ``statuses``: for each row, its endpoint statuses as
+        ((endpoint_type, ...), (sync_status, ...)) ordered by endpoint type.
         ``filters`` maps a name of ``LIST_FILTERS`` to the value it must equal; ``marker``: only
         ids above it; ``limit``: at most that many rows.
         """
-        return db_api.subcloud_list_rows(context, filters, limit, marker)
+        return db_api.subcloud_list_rows_with_statuses(context, filters, limit, marker)
 
     @staticmethod
     def networks(context):
@@ -157,7 +159,7 @@ class Subcloud(base.DCManagerObject):
 
     @staticmethod
     def endpoint_statuses(context, subcloud_id):
-        """[{"endpoint_type", "sync_status"}] of a subcloud, in creation order."""
+        """[{"endpoint_type", "sync_status"}] of a subcloud, ordered by endpoint type."""
         return [{'endpoint_type': endpoint, 'sync_status': status}
                 for endpoint, status in db_api.subcloud_endpoint_status_get(context, subcloud_id)]
 

@@ -27,8 +27,11 @@ REQUIRED_KEYS = {'id', 'name', 'description', 'location', 'software-version', 'm
 OBJECT_KEYS = REQUIRED_KEYS | {'backup-status', 'backup-datetime', 'error-description',
                                'region-name', 'openstack-installed', 'prestage-status',
                                'prestage-versions', 'peer_group_id'}
-LIST_KEYS = OBJECT_KEYS | {'sync_status'}
-SHOW_KEYS = LIST_KEYS | {'endpoint_sync_status'}
+# The reference's list rows carry the endpoint statuses too; only the rows of a group's (and a
+# peer group's) list-subclouds and of migrate leave them out (trap T1).
+LIST_KEYS = OBJECT_KEYS | {'sync_status', 'endpoint_sync_status'}
+SHOW_KEYS = LIST_KEYS
+SORTED_ENDPOINT_TYPES = sorted(states.ENDPOINT_TYPES)
 DETAIL_KEYS = SHOW_KEYS | {'oam_floating_ip', 'deploy_config_sync_status', 'region_name'}
 
 
@@ -70,8 +73,7 @@ def test_add_as_the_cli_sends_it(api):
     assert body['systemcontroller-gateway-ip'] == '127.19.0.1'
     assert body['group_id'] == 1 and body['peer_group_id'] is None
     assert body['sync_status'] == 'unknown'
-    assert [e['endpoint_type'] for e in body['endpoint_sync_status']] == list(
-        states.ENDPOINT_TYPES)
+    assert [e['endpoint_type'] for e in body['endpoint_sync_status']] == SORTED_ENDPOINT_TYPES
     assert {e['sync_status'] for e in body['endpoint_sync_status']} == {'unknown'}
     assert body['oam_floating_ip'] == 'unavailable'
     assert body['deploy_config_sync_status'] == 'unknown'
@@ -182,20 +184,59 @@ def test_list_empty(api):
 def test_list_rows(api, ctx):
     first = _add(api, 'sc1', 1)
     second = _add(api, 'sc2', 2)
-    rows = api.get(BASE + '/').json['subclouds']
+    resp = api.get(BASE + '/')
+    # written column by column (views.list_json): exactly what json.dumps writes
+    assert resp.body == json.dumps(resp.json).encode('ascii')
+    rows = resp.json['subclouds']
     assert [r['id'] for r in rows] == [first['id'], second['id']]
     for row in rows:
         assert set(row) == LIST_KEYS
-        # trap T1: no endpoint_sync_status in a list row
-        assert 'endpoint_sync_status' not in row
         assert isinstance(row['id'], int) and isinstance(row['group_id'], int)
         assert row['openstack-installed'] is False
         assert isinstance(row['error-description'], str)
         assert row['sync_status'] == 'unknown'
-    # A list row is the show body without the endpoint statuses.
-    show = api.get(BASE + '/sc2').json
-    del show['endpoint_sync_status']
-    assert rows[1] == show
+        assert row['endpoint_sync_status'] == [
+            {'endpoint_type': endpoint, 'sync_status': 'unknown'}
+            for endpoint in SORTED_ENDPOINT_TYPES]
+    # A list row is the show body.
+    assert rows[1] == api.get(BASE + '/sc2').json
+    assert rows[0] == api.get(BASE + '/sc1').json
+
+
+def test_list_endpoint_statuses_are_each_subclouds_own_by_type(api, ctx):
+    ids = [_add(api, 'sc%d' % n, n, settle=False)['id'] for n in (1, 2, 3)]
+    for sid in ids:
+        forms.wait_settled(api, sid)
+    objects.Subcloud.set_endpoint_statuses(ctx, ids[0], {None: states.SYNC_IN_SYNC})
+    objects.Subcloud.set_endpoint_statuses(ctx, ids[1], {'software': states.SYNC_OUT_OF_SYNC,
+                                                         'dc-cert': states.SYNC_IN_SYNC})
+    # A subcloud without status rows (the reference's inner join would drop it) lists [].
+    with db_api.get_engine().begin() as conn:
+        conn.execute(sa.text('DELETE FROM subcloud_status WHERE subcloud_id = :id'),
+                     {'id': ids[2]})
+    expected = {
+        ids[0]: {endpoint: 'in-sync' for endpoint in SORTED_ENDPOINT_TYPES},
+        ids[1]: dict({endpoint: 'unknown' for endpoint in SORTED_ENDPOINT_TYPES},
+                     software='out-of-sync', **{'dc-cert': 'in-sync'}),
+        ids[2]: {},
+    }
+
+    def listed(query=''):
+        return {row['id']: [(e['endpoint_type'], e['sync_status'])
+                            for e in row['endpoint_sync_status']]
+                for row in api.get(BASE + query).json['subclouds']}
+
+    want = {sid: sorted(statuses.items()) for sid, statuses in expected.items()}
+    assert listed() == want
+    # pages and filters carry the statuses of their own rows only
+    assert listed('?limit=1') == {ids[0]: want[ids[0]]}
+    assert listed('?limit=1&marker=%d' % ids[0]) == {ids[1]: want[ids[1]]}
+    assert listed('?marker=%d' % ids[1]) == {ids[2]: []}
+    db_api.subcloud_update(ctx, ids[1], {'deploy_status': states.DEPLOY_COMPLETE})
+    assert listed('?deploy_status=complete') == {ids[1]: want[ids[1]]}
+    for sid in ids:
+        show = api.get('%s/%d' % (BASE, sid)).json['endpoint_sync_status']
+        assert [(e['endpoint_type'], e['sync_status']) for e in show] == want[sid]
 
 
 def test_list_timestamps_match_show_even_without_microseconds(api, ctx):
@@ -310,8 +351,7 @@ def test_show_by_id_and_name(api):
     by_name = api.get(BASE + '/sc1').json
     assert by_id == by_name
     assert set(by_id) == SHOW_KEYS
-    assert [e['endpoint_type'] for e in by_id['endpoint_sync_status']] == list(
-        states.ENDPOINT_TYPES)
+    assert [e['endpoint_type'] for e in by_id['endpoint_sync_status']] == SORTED_ENDPOINT_TYPES
 
 
 def test_show_detail(api):

@@ -28,16 +28,31 @@ def _row(**values):
     return tuple(base[name] for name in COLUMNS)
 
 
-def _reference(rows, **extra):
-    return json.dumps(dict({'subclouds': [views.subcloud_row(row) for row in rows]}, **extra))
+ALL_IN_SYNC = (('dc-cert', 'firmware', 'identity', 'kube-rootca', 'kubernetes', 'platform',
+                'software'), ('in-sync',) * 7)
+MIXED = (('dc-cert', 'identity', 'platform'), ('unknown', 'out-of-sync', 'in-sync'))
+NONE = ((), ())
 
 
-def test_list_keys_are_the_subcloud_keys_and_the_aggregate():
-    body = views.subcloud_row(_row())
-    assert list(body) == [key for key, _name in views.SUBCLOUD_KEYS] + ['sync_status']
+def _reference(rows, statuses, **extra):
+    """What json.dumps writes for the row dicts: the body the encoder must write exactly."""
+    return json.dumps(dict({'subclouds': [views.subcloud_row(row, entry)
+                                          for row, entry in zip(rows, statuses, strict=True)]},
+                           **extra))
+
+
+def test_list_keys_are_the_subcloud_keys_the_aggregate_and_the_endpoints():
+    body = views.subcloud_row(_row(), MIXED)
+    assert list(body) == [key for key, _name in views.SUBCLOUD_KEYS] + [
+        'sync_status', 'endpoint_sync_status']
     assert body['openstack-installed'] is False
     assert body['error-description'] == ''
     assert body['created-at'] == '2024-01-02 03:04:05.123456'
+    assert body['endpoint_sync_status'] == [
+        {'endpoint_type': 'dc-cert', 'sync_status': 'unknown'},
+        {'endpoint_type': 'identity', 'sync_status': 'out-of-sync'},
+        {'endpoint_type': 'platform', 'sync_status': 'in-sync'}]
+    assert views.subcloud_row(_row(), NONE)['endpoint_sync_status'] == []
 
 
 @pytest.mark.parametrize('values', [
@@ -52,10 +67,18 @@ def test_list_keys_are_the_subcloud_keys_and_the_aggregate():
      'backup_datetime': datetime.datetime(2024, 1, 2, 3, 4, 5, 6)},
 ])
 def test_list_encoder_writes_what_json_dumps_writes(values):
-    rows = [_row(**values), _row(id=8, name='sc8'), _row(**dict(values, id=9))]
-    assert views.subcloud_rows_json(rows) == _reference(rows)
-    assert views.subcloud_rows_json(rows, next='http://127.0.0.1/v1.0/subclouds?marker=9') == \
-        _reference(rows, next='http://127.0.0.1/v1.0/subclouds?marker=9')
+    rows = [_row(**values), _row(id=8, name='sc8'), _row(**dict(values, id=9)), _row(id=10)]
+    statuses = [ALL_IN_SYNC, MIXED, NONE, ALL_IN_SYNC]
+    assert views.subcloud_rows_json(rows, statuses) == _reference(rows, statuses)
+    assert views.subcloud_rows_json(rows, statuses,
+                                    next='http://127.0.0.1/v1.0/subclouds?marker=9') == \
+        _reference(rows, statuses, next='http://127.0.0.1/v1.0/subclouds?marker=9')
+
+
+def test_endpoint_statuses_are_escaped_like_json_dumps_does():
+    odd = (('dc-cert', 'ünïcode "quoted"\n'), ('in-sync', '\u2028'))
+    rows = [_row(), _row(id=8)]
+    assert views.subcloud_rows_json(rows, [odd, MIXED]) == _reference(rows, [odd, MIXED])
 
 
 def test_timestamps_in_a_list_read_like_str_of_a_datetime():
@@ -64,14 +87,16 @@ def test_timestamps_in_a_list_read_like_str_of_a_datetime():
 
 
 def test_list_encoder_on_no_rows():
-    assert views.subcloud_rows_json([]) == '{"subclouds": []}'
-    assert json.loads(views.subcloud_rows_json([], next='x')) == {'subclouds': [], 'next': 'x'}
+    assert views.subcloud_rows_json([], []) == '{"subclouds": []}'
+    assert json.loads(views.subcloud_rows_json([], [], next='x')) == {'subclouds': [],
+                                                                       'next': 'x'}
 
 
 def test_list_encoder_falls_back_on_unexpected_values():
     # a driver giving a non-str for a text column: the general encoder handles it
-    rows = [_row(software_version=24.09)]
-    assert json.loads(views.subcloud_rows_json(rows)) == json.loads(_reference(rows))
+    rows = [_row(software_version=24.09), _row(id=8)]
+    statuses = [MIXED, ALL_IN_SYNC]
+    assert views.subcloud_rows_json(rows, statuses) == _reference(rows, statuses)
 
 
 def test_alarm_rows_json_is_what_json_dumps_writes():

@@ -68,13 +68,13 @@ class SubcloudsController(base.CollectionRoot):
         filters = {schema.LIST_FILTERS[k]: v for k, v in query.items() if k in schema.LIST_FILTERS}
         limit = query.get('limit')
         # One row more than the page tells whether there is a next page.
-        rows = objects.Subcloud.list_rows(ctx, filters, None if limit is None else limit + 1,
-                                          query.get('marker'))
+        rows, statuses = objects.Subcloud.list_rows_with_statuses(
+            ctx, filters, None if limit is None else limit + 1, query.get('marker'))
         extra = {}
         if limit is not None and len(rows) > limit:
-            rows = rows[:limit]
+            rows, statuses = rows[:limit], statuses[:limit]
             extra['next'] = _next_url(query, rows[-1].id)
-        return base.json_text_response(views.subcloud_rows_json(rows, **extra))
+        return base.json_text_response(views.subcloud_rows_json(rows, statuses, **extra))
 
     @pecan.expose('json')
     def get_one(self, ref, *rest):
