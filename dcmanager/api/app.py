@@ -9,10 +9,9 @@ import re
 
 from keystonemiddleware import auth_token
 from oslo_middleware import request_id
-import pecan
 
 from dcmanager import objects
-from dcmanager.api import hooks, pecan_argspec
+from dcmanager.api import hooks, pecan_argspec, routing
 from dcmanager.api.controllers import root
 from dcmanager.conf import CONF
 
@@ -53,14 +52,8 @@ def setup_app(conf=CONF):
     """Build the API's WSGI application from the configuration."""
     objects.register_all()
     pecan_argspec.install()
-    app = pecan.make_app(
-        root.RootController(),
-        hooks=[hooks.ContextHook(noauth=conf.auth_strategy == 'noauth'), hooks.FormBodyHook(),
-               hooks.ErrorHook()],
-        force_canonical=False,
-        guess_content_type_from_ext=False,
-        logging=False,
-    )
+    app = routing.make_app(root.RootController(), hooks=[
+        hooks.ContextHook(noauth=conf.auth_strategy == 'noauth'), hooks.ErrorHook()])
     if conf.auth_strategy == 'keystone':
         app = VersionDocumentBypass(app, auth_token.AuthProtocol(app, {'oslo_config_config': conf}))
     app = request_id.RequestId(app)

@@ -33,30 +33,45 @@ def http_error(code, message, error_name, headers=None):
     return error
 
 
+def _refused(request_id, code, message):
+    """A request refused for what the client sent: one line at INFO, no traceback (the message
+    may repeat client input: escaped, so that it can never forge a log line)."""
+    LOG.info('Request %(req)s refused: %(code)d %(msg)s',
+             {'req': request_id, 'code': code,
+              'msg': message.encode('unicode_escape').decode('ascii')})
+
+
 def _translate(exc, request_id):
     if isinstance(exc, exception.DCManagerException):
         code = int(exc.code)
         if code >= 500:
             LOG.error('Request %(req)s failed: %(msg)s', {'req': request_id, 'msg': exc.message})
+        else:
+            _refused(request_id, code, exc.message)
         # A remote exception's class is named <Name>_Remote: report the project's own name.
         name = type(exc).__name__.removesuffix('_Remote')
-        return http_error(code, exc.message, name)
+        return http_error(code, exc.message, name, headers=exc.headers() or None)
     if isinstance(exc, messaging.MessagingTimeout):
         LOG.error('Request %s: the manager did not answer in time', request_id)
         return http_error(503, 'The manager did not answer in time; try again later.',
                           'ManagerUnavailable')
     if isinstance(exc, webob.exc.HTTPException):
-        # Raised by the framework (no route, method not allowed): same body shape as ours.
+        # Raised by the framework (no route): same body shape as ours.
+        message = exc.detail or exc.explanation
+        _refused(request_id, exc.code, message)
         allow = {'Allow': exc.headers['Allow']} if 'Allow' in exc.headers else None
-        return http_error(exc.code, exc.detail or exc.explanation,
-                          type(exc).__name__.removeprefix('HTTP'), headers=allow)
+        return http_error(exc.code, message, type(exc).__name__.removeprefix('HTTP'),
+                          headers=allow)
     # exc_info=exc: the traceback is logged even when not called from inside the except block.
     LOG.exception('Unexpected error in request %s', request_id, exc_info=exc)
     return http_error(500, _INTERNAL_MESSAGE, 'InternalError')
 
 
-def to_response(exc, request_id=None, accept='*/*'):
+def to_response(exc, request_id=None, accept='*/*', method='GET'):
     """The HTTP error response for any exception raised while serving a request, its body in the
-    format ``accept`` (the client's original Accept header) prefers."""
+    format ``accept`` (the client's original Accept header) prefers; ``method`` is the request's
+    (a 405 page names it)."""
     error = _translate(exc, request_id)
-    return webob.Request.blank('/', headers={'Accept': accept or '*/*'}).get_response(error)
+    request = webob.Request.blank('/', environ={'REQUEST_METHOD': method},
+                                  headers={'Accept': accept or '*/*'})
+    return request.get_response(error)

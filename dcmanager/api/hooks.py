@@ -4,7 +4,6 @@ from pecan import hooks
 
 from dcmanager.api import errors
 from dcmanager.common import context as dc_context
-from dcmanager.common import exception
 
 # Where the client's own Accept header is kept (see dcmanager.api.app.NormalizeRequest).
 ORIGINAL_ACCEPT = 'dcmanager.accept'
@@ -29,26 +28,6 @@ class ContextHook(hooks.PecanHook):
                 environ, request_id=request_id)
 
 
-class FormBodyHook(hooks.PecanHook):
-    """A form body (multipart, as the CLI sends subcloud calls) that cannot be parsed is a 400.
-
-    pecan's REST routing reads the form fields (for its ``_method`` override) before any
-    controller runs; a malformed multipart body (e.g. no boundary) would fail there as a 500.
-    Parsed here first, the fields are then kept by the request for the controller.
-    """
-
-    priority = 5
-
-    def on_route(self, state):
-        request = state.request
-        if request.method in ('POST', 'PUT', 'PATCH') and request.content_type in (
-                'multipart/form-data', 'application/x-www-form-urlencoded'):
-            try:
-                request.POST  # noqa: B018 - parsed for its error, then cached by webob
-            except (ValueError, TypeError, KeyError, IndexError):
-                raise exception.InvalidInput(reason='The form body cannot be read') from None
-
-
 class ErrorHook(hooks.PecanHook):
     """Turns every exception into the HTTP status and body of ``dcmanager.api.errors``."""
 
@@ -57,4 +36,5 @@ class ErrorHook(hooks.PecanHook):
     def on_error(self, state, exc):
         environ = state.request.environ
         return errors.to_response(exc, request_id=environ.get('openstack.request_id'),
-                                  accept=environ.get(ORIGINAL_ACCEPT, '*/*'))
+                                  accept=environ.get(ORIGINAL_ACCEPT, '*/*'),
+                                  method=environ.get('REQUEST_METHOD', 'GET'))

@@ -28,6 +28,10 @@ class DCManagerException(Exception):
     def __str__(self):
         return self.message
 
+    def headers(self):
+        """HTTP headers the error answer carries besides its status and body."""
+        return {}
+
 
 class BadRequest(DCManagerException):
     msg_fmt = 'Bad request: %(reason)s'
@@ -58,8 +62,13 @@ class NotFound(DCManagerException):
 
 
 class MethodNotAllowed(DCManagerException):
-    msg_fmt = 'Method %(method)s is not allowed on this resource.'
+    """``allowed``: the methods the resource does serve, as its ``Allow`` header lists them."""
+
+    msg_fmt = 'Method %(method)s is not allowed on this resource (allowed: %(allowed)s).'
     code = http.HTTPStatus.METHOD_NOT_ALLOWED
+
+    def headers(self):
+        return {'Allow': self.kwargs['allowed']}
 
 
 class Conflict(DCManagerException):

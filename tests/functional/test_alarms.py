@@ -2,12 +2,11 @@
 
 import json
 
-import pecan
 import pytest
 import webtest
 
 from dcmanager import objects
-from dcmanager.api import hooks
+from dcmanager.api import hooks, routing
 from dcmanager.api.controllers import root
 from dcmanager.common import states
 from dcmanager.db import api as db_api
@@ -114,9 +113,8 @@ def test_unknown_sub_path_is_404_and_other_methods_405(api):
 
 def _app_as(roles, project_name='admin'):
     """The API as keystonemiddleware would leave a request of a user with ``roles``."""
-    app = pecan.make_app(root.RootController(),
-                         hooks=[hooks.ContextHook(noauth=False), hooks.ErrorHook()],
-                         force_canonical=False, guess_content_type_from_ext=False, logging=False)
+    app = routing.make_app(root.RootController(),
+                           hooks=[hooks.ContextHook(noauth=False), hooks.ErrorHook()])
     return webtest.TestApp(app, extra_environ={
         'HTTP_X_IDENTITY_STATUS': 'Confirmed', 'HTTP_X_USER_ID': 'u1',
         'HTTP_X_USER_NAME': 'someone',

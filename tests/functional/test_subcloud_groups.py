@@ -179,12 +179,17 @@ def test_create_rejects_unknown_field(api):
     assert _state(api) == before
 
 
-@pytest.mark.parametrize('raw', [b'', b'   ', b'{not json', b'[]', b'{}', b'"text"'])
-def test_create_needs_a_json_object_body(api, raw):
+@pytest.mark.parametrize('raw, message', [
+    (b'', 'Body required'), (b'   ', 'Body required'),
+    (b'{not json', 'The request body is not valid JSON: Expecting property name enclosed in '
+                   'double quotes (line 1, column 2)'),
+    (b'[]', 'The request body must be a JSON object'),
+    (b'{}', 'No fields given'), (b'"text"', 'The request body must be a JSON object')])
+def test_create_needs_a_json_object_body(api, raw, message):
     before = _state(api)
     resp = api.post(BASE, raw, content_type='application/json', status=400,
                     headers={'Accept': 'application/json'})
-    assert resp.json['description'] == 'Body required'
+    assert resp.json['description'] == message
     assert _state(api) == before
 
 

@@ -8,7 +8,6 @@ enrollment against a real subcloud would leave (tests/integration/test_enroll.py
 
 import json
 
-import pecan
 import pytest
 import sqlalchemy as sa
 import webtest
@@ -16,7 +15,7 @@ import yaml
 
 from dcmanager import objects
 from dcmanager.api import app as api_app
-from dcmanager.api import hooks
+from dcmanager.api import hooks, routing
 from dcmanager.api.controllers import root
 from dcmanager.common import states
 from dcmanager.db import api as db_api
@@ -134,7 +133,8 @@ def test_update_empty_or_unreadable_body(api):
             (b'', 'application/json', 'Body required'),
             (b'', 'multipart/form-data; boundary=x', 'Body required'),
             (b'--x\r\nContent-Disposition: form-data; name="location"\r\n\r\nhere\r\n--x--',
-             'multipart/form-data', 'The form body cannot be read')):
+             'multipart/form-data', 'The multipart body has no boundary: send Content-Type: '
+                                    'multipart/form-data; boundary=...')):
         resp = api.patch(BASE + '/sc1', body, headers={'Content-Type': content_type, **JSON},
                          status=400)
         assert resp.json['description'] == message
@@ -401,9 +401,8 @@ def test_delete_unknown_is_404(api):
 
 def _app_as(*roles, project_name='admin'):
     """The API as keystonemiddleware leaves a request of a user with ``roles``."""
-    app = pecan.make_app(root.RootController(),
-                         hooks=[hooks.ContextHook(noauth=False), hooks.ErrorHook()],
-                         force_canonical=False, guess_content_type_from_ext=False, logging=False)
+    app = routing.make_app(root.RootController(),
+                           hooks=[hooks.ContextHook(noauth=False), hooks.ErrorHook()])
     return webtest.TestApp(api_app.NormalizeRequest(app), extra_environ={
         'HTTP_X_IDENTITY_STATUS': 'Confirmed', 'HTTP_X_USER_ID': 'u1',
         'HTTP_X_USER_NAME': 'someone', 'HTTP_X_PROJECT_ID': 'p1',

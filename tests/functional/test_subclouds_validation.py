@@ -197,11 +197,15 @@ def test_yaml_error_does_not_echo_the_file(api):
 
 def test_add_empty_or_unreadable_body(api):
     before = _state(api)
-    for body, content_type in ((b'', 'multipart/form-data; boundary=x'),
-                               (b'', 'application/json'), (b'{}', 'application/json'),
-                               (b'{not json', 'application/json')):
+    for body, content_type, message in (
+            (b'', 'multipart/form-data; boundary=x', 'Body required'),
+            (b'', 'application/json', 'Body required'),
+            (b'{}', 'application/json', 'No fields given'),
+            (b'{not json', 'application/json', 'The request body is not valid JSON: Expecting '
+                                               'property name enclosed in double quotes (line 1, '
+                                               'column 2)')):
         resp = api.post(BASE, body, headers={'Content-Type': content_type, **JSON}, status=400)
-        assert resp.json['description'] == 'Body required'
+        assert resp.json['description'] == message
     resp = api.post(BASE, b'x', headers={'Content-Type': 'text/plain', **JSON}, status=400)
     assert 'Unsupported Content-Type text/plain' in resp.json['description']
     assert _state(api) == before

@@ -1,7 +1,8 @@
 """Helpers shared by the controllers."""
 
 import pecan
-from pecan import rest
+from pecan import rest, util
+import webob.exc
 
 from dcmanager.common import exception
 from dcmanager.manager import rpcapi
@@ -45,32 +46,77 @@ def json_text_response(text):
     return pecan.response
 
 
-class CollectionRoot(rest.RestController):
-    """A controller whose children are resources: an unknown child is 404 (pecan would say 405),
-    the controller itself answers 405 to the methods it does not serve."""
+# For each method pecan's REST routing serves: the handler of the controller's own URL and the
+# handler of a URL with more path segments (ids) after it. Nothing else is ever routed.
+_HANDLERS = (('DELETE', 'delete', 'delete'), ('GET', 'get_all', 'get_one'),
+             ('PATCH', 'patch', 'patch'), ('POST', 'post', 'post'), ('PUT', 'put', 'put'))
 
-    def _unknown(self, parts):
-        if any(parts):
-            raise exception.NotFound()
-        raise exception.MethodNotAllowed(method=pecan.request.method)
 
-    # pecan routes to a known child before any of these; they only see what matched nothing.
-    @pecan.expose('json')
-    def get_one(self, *parts):
-        self._unknown(parts)
+def _path_arguments(request, remainder):
+    """How many path segments the handler would be given (the ids of the parents too)."""
+    return len(request.pecan.get('routing_args', [])) + sum(1 for part in remainder if part)
 
-    @pecan.expose('json')
-    def post(self, *parts):
-        self._unknown(parts)
 
-    @pecan.expose('json')
-    def put(self, *parts):
-        self._unknown(parts)
+def _accepts(handler, count):
+    """Whether ``handler`` takes ``count`` positional arguments (besides ``self``)."""
+    spec = util.getargspec(handler)
+    names = spec.args[1:]
+    required = len(names) - len(spec.defaults or ())
+    return required <= count and (spec.varargs is not None or count <= len(names))
 
-    @pecan.expose('json')
-    def patch(self, *parts):
-        self._unknown(parts)
 
-    @pecan.expose('json')
-    def delete(self, *parts):
-        self._unknown(parts)
+class RestController(rest.RestController):
+    """The base of every controller: REST routing on the method and the path only.
+
+    - The HTTP method is the request's own: pecan's ``_method`` override (in the query string or
+      a form body) is never read, so a GET never runs a handler that changes anything.
+    - A handler runs only when the path gives it every positional argument it takes, and no
+      more (``dcmanager.api.routing`` never fills one from the query string or the body).
+    - A URL that some handler serves answers any other method 405 with an ``Allow`` header
+      listing exactly the methods it serves, derived from the handlers' signatures; a URL that
+      no handler serves is 404.
+    - A path segment only ever names a sub-controller or a handler, never another attribute.
+    """
+
+    def _lookup_child(self, name):
+        if name.startswith('_'):
+            return None
+        child = super()._lookup_child(name)
+        if isinstance(child, rest.RestController) or util.iscontroller(child):
+            return child
+        return None
+
+    def allowed_methods(self, request, remainder):
+        """The methods this controller serves at its URL followed by ``remainder``, sorted."""
+        count = _path_arguments(request, remainder)
+        item = any(remainder)
+        allowed = []
+        for method, own, deeper in _HANDLERS:
+            handler = self._find_controller(deeper if item else own)
+            if handler is not None and _accepts(handler, count):
+                allowed.append(method)
+        return allowed
+
+    def _not_served(self, request, remainder):
+        allowed = self.allowed_methods(request, remainder)
+        if not allowed:
+            return exception.NotFound()
+        return exception.MethodNotAllowed(method=request.method, allowed=', '.join(allowed))
+
+    @pecan.expose()
+    def _route(self, args, request=None):
+        request = request or pecan.request
+        method = request.method.lower()
+        found = self._find_sub_controllers(args, request)
+        if found:
+            return found
+        handle = getattr(self, '_handle_%s' % method, self._handle_unknown_method)
+        try:
+            controller, remainder = handle(method, args, request)
+        except webob.exc.HTTPMethodNotAllowed:
+            raise self._not_served(request, args) from None
+        # A handler of a sub-controller was checked by that controller's own _route.
+        if getattr(controller, '__self__', None) is self and not _accepts(
+                controller, _path_arguments(request, remainder)):
+            raise self._not_served(request, remainder)
+        return controller, remainder

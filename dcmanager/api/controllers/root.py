@@ -10,7 +10,7 @@ API_VERSION = 'v1.0'
 API_UPDATED = '2017-10-2'
 
 
-class RootController(base.CollectionRoot):
+class RootController(base.RestController):
 
     @pecan.expose('json')
     def get_all(self):

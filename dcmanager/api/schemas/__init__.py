@@ -5,27 +5,11 @@ The real CLI sends numbers typed on its command line as strings
 ``integer`` also accepts a string of digits; ``validate`` converts it before checking ranges.
 """
 
-import json
-
 import jsonschema
 
 from dcmanager.common import exception, integers
 
 _VALIDATOR = jsonschema.Draft202012Validator
-
-
-def parse_json_body(request):
-    """The request body as a dict; BodyRequired when it is empty, not JSON or not an object."""
-    raw = request.body
-    if not raw or not raw.strip():
-        raise exception.BodyRequired()
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise exception.BodyRequired() from None
-    if not isinstance(body, dict) or not body:
-        raise exception.BodyRequired()
-    return body
 
 
 def _coerce_integers(schema, body):

@@ -1,7 +1,6 @@
 """dcmanager.api.schemas: JSON Schema validation with the CLI's integer strings and messages."""
 
 import pytest
-import webob
 
 from dcmanager.api import schemas
 from dcmanager.api.schemas import subcloud_groups as group_schema
@@ -118,32 +117,3 @@ def test_property_without_a_message_gets_the_schema_error():
     schema = {'type': 'object', 'properties': {'count': {'type': 'integer'}}}
     reason = _reason(schema, {'count': 'x'}, messages={})
     assert "'x' is not of type 'integer'" in reason
-
-
-# ------------------------------------------------------------------ parse_json_body
-
-def _request(body):
-    return webob.Request.blank('/', method='POST', body=body,
-                               headers={'Content-Type': 'application/json'})
-
-
-@pytest.mark.parametrize('raw', [
-    b'', b'   \n', b'not json', b'{"name": ', b'[1, 2]', b'"text"', b'3', b'null', b'{}',
-    b'\xff\xfe\x00', b'{"name": "\xff"}',
-])
-def test_parse_json_body_requires_a_json_object(raw):
-    with pytest.raises(exception.BodyRequired) as info:
-        schemas.parse_json_body(_request(raw))
-    assert info.value.code == 400
-    assert info.value.message == 'Body required'
-
-
-def test_parse_json_body_returns_the_object():
-    raw = b'{"name": "edge", "max_parallel_subclouds": "3", "nested": {"a": [1]}}'
-    assert schemas.parse_json_body(_request(raw)) == {
-        'name': 'edge', 'max_parallel_subclouds': '3', 'nested': {'a': [1]}}
-
-
-def test_parse_json_body_accepts_utf8_text():
-    raw = '{"description": "Zürich – 東京"}'.encode()
-    assert schemas.parse_json_body(_request(raw)) == {'description': 'Zürich – 東京'}

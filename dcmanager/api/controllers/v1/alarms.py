@@ -12,7 +12,7 @@ from dcmanager.objects import alarm_summary as alarm_summary_obj
 from dcmanager.policies import alarms as rules
 
 
-class AlarmsController(base.CollectionRoot):
+class AlarmsController(base.RestController):
     """GET /v1.0/alarms (any deeper path is 404, any other method 405)."""
 
     @pecan.expose('json')

@@ -6,7 +6,7 @@ from dcmanager.api.controllers import base
 from dcmanager.api.controllers.v1 import alarms, subcloud_groups, subclouds
 
 
-class V1Controller(base.CollectionRoot):
+class V1Controller(base.RestController):
 
     @pecan.expose('json')
     def get_all(self):

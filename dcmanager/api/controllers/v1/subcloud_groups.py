@@ -1,16 +1,15 @@
 """/v1.0/subcloud-groups: list, show, create, update, delete, and a group's subclouds."""
 
 import pecan
-from pecan import rest
 
 from dcmanager import objects
-from dcmanager.api import policy, schemas, views
+from dcmanager.api import forms, policy, schemas, views
 from dcmanager.api.controllers import base
 from dcmanager.api.schemas import subcloud_groups as schema
 from dcmanager.policies import subcloud_groups as rules
 
 
-class GroupSubcloudsController(rest.RestController):
+class GroupSubcloudsController(base.RestController):
     """GET /v1.0/subcloud-groups/<ref>/subclouds"""
 
     @pecan.expose('json')
@@ -22,7 +21,7 @@ class GroupSubcloudsController(rest.RestController):
                               for sc in objects.Subcloud.list(ctx, group_id=group.id)]}
 
 
-class SubcloudGroupsController(rest.RestController):
+class SubcloudGroupsController(base.RestController):
 
     subclouds = GroupSubcloudsController()
 
@@ -44,7 +43,7 @@ class SubcloudGroupsController(rest.RestController):
     def post(self):
         ctx = base.context()
         policy.authorize(rules.CREATE, ctx)
-        body = schemas.validate(schema.CREATE, schemas.parse_json_body(pecan.request),
+        body = schemas.validate(schema.CREATE, forms.json_object(pecan.request),
                                 schema.MESSAGES)
         group = base.manager().create_subcloud_group(ctx, objects.SubcloudGroup(**body))
         return views.subcloud_group(group)
@@ -53,7 +52,7 @@ class SubcloudGroupsController(rest.RestController):
     def patch(self, group_ref):
         ctx = base.context()
         policy.authorize(rules.MODIFY, ctx)
-        body = schemas.validate(schema.UPDATE, schemas.parse_json_body(pecan.request),
+        body = schemas.validate(schema.UPDATE, forms.json_object(pecan.request),
                                 schema.MESSAGES)
         group = objects.SubcloudGroup.get_by_ref(ctx, group_ref)
         for name, value in body.items():

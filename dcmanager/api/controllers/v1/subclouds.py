@@ -46,7 +46,7 @@ def _next_url(query, last_id):
     return '%s/v1.0/subclouds?%s' % (url, urllib.parse.urlencode(sorted(params.items())))
 
 
-class SubcloudDetailController(base.CollectionRoot):
+class SubcloudDetailController(base.RestController):
     """GET /v1.0/subclouds/<ref>/detail (anything below it is 404)."""
 
     @pecan.expose('json')
@@ -56,15 +56,16 @@ class SubcloudDetailController(base.CollectionRoot):
         return _show(ctx, ref, detail=True)
 
 
-class SubcloudsController(base.CollectionRoot):
+class SubcloudsController(base.RestController):
 
     detail = SubcloudDetailController()
 
     @pecan.expose('json')
-    def get_all(self, **query):
+    def get_all(self):
         ctx = base.context()
         policy.authorize(rules.GET, ctx)
-        query = schemas.validate(schema.LIST_QUERY, query, schema.LIST_MESSAGES)
+        query = schemas.validate(schema.LIST_QUERY, pecan.request.GET.mixed(),
+                                 schema.LIST_MESSAGES)
         filters = {schema.LIST_FILTERS[k]: v for k, v in query.items() if k in schema.LIST_FILTERS}
         limit = query.get('limit')
         # One row more than the page tells whether there is a next page.
@@ -77,17 +78,13 @@ class SubcloudsController(base.CollectionRoot):
         return base.json_text_response(views.subcloud_rows_json(rows, statuses, **extra))
 
     @pecan.expose('json')
-    def get_one(self, ref, *rest):
-        if any(rest):
-            raise exception.NotFound()
+    def get_one(self, ref):
         ctx = base.context()
         policy.authorize(rules.GET, ctx)
         return _show(ctx, ref, detail=False)
 
     @pecan.expose('json')
-    def post(self, *rest):
-        if any(rest):
-            raise exception.NotFound()
+    def post(self):
         ctx = base.context()
         policy.authorize(rules.CREATE, ctx)
         request = subcloud_values.create_request(forms.read(pecan.request, schema.YAML_FILES))
@@ -104,9 +101,7 @@ class SubcloudsController(base.CollectionRoot):
         return _answer(ctx, added)
 
     @pecan.expose('json')
-    def patch(self, ref, *rest):
-        if any(rest):
-            raise exception.NotFound()
+    def patch(self, ref):
         ctx = base.context()
         form = forms.read(pecan.request, schema.YAML_FILES)
         for rule in rules.update_rules(form):
@@ -129,9 +124,7 @@ class SubcloudsController(base.CollectionRoot):
         return _answer(ctx, updated)
 
     @pecan.expose('json')
-    def delete(self, ref, *rest):
-        if any(rest):
-            raise exception.NotFound()
+    def delete(self, ref):
         ctx = base.context()
         policy.authorize(rules.DELETE, ctx)
         subcloud = objects.Subcloud.get_by_ref(ctx, ref)
