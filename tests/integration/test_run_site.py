@@ -64,9 +64,11 @@ def start_site(workdir, config_files):
     while True:
         assert proc.poll() is None, (workdir / 'site.log').read_text()[-3000:]
         try:
-            if requests.get(url + '/', timeout=5).status_code == 200:
+            # the socket listens before the manager and the audit have started: a first request
+            # may wait in the backlog for a while on a busy machine
+            if requests.get(url + '/', timeout=(5, 30)).status_code == 200:
                 return proc, url
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             pass
         assert time.monotonic() < deadline, 'site not answering after 60 s'
         time.sleep(0.2)
