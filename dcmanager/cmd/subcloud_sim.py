@@ -2,7 +2,8 @@
 
 Subcloud i listens on the i-th address from ``--first-address`` (skipping .0 and .255), with its
 identity API on ``--identity-port`` and its audit agent on ``--agent-port``; the control API is on
-127.0.0.1:``--control-port``. See ``dcmanager/simulator/README.md``.
+127.0.0.1:``--control-port``. See the "Subcloud simulator" section of the project's
+``README.md``.
 """
 
 import argparse

@@ -7,5 +7,6 @@ the audit and their tests and benchmarks can talk to thousands of "subclouds" ov
 one machine.
 
 Pure asyncio and the standard library; inside the package it may import only ``dcmanager.common``
-and ``dcmanager.conf`` (STYLE.md), and it only ever binds to 127.0.0.0/8.
+and ``dcmanager.conf`` (HACKING.rst, "Layering"), and it only ever binds to 127.0.0.0/8. How to run
+and drive it: the "Subcloud simulator" section of the project's ``README.md``.
 """

@@ -1,7 +1,8 @@
 """The control API on 127.0.0.1: inspect the fleet, inject faults, read and reset counters.
 
 JSON in and out, errors as ``{"error": {"code", "message", "title"}}``. A subcloud is named in the
-URL by its address (or by its name, ``subcloud<N>``). Documented in ``README.md`` next to this file.
+URL by its address (or by its name, ``subcloud<N>``). Documented in the project's ``README.md``,
+section "Subcloud simulator", "Control API".
 """
 
 import asyncio
