@@ -135,6 +135,11 @@ class SubcloudChanged(Conflict):
     msg_fmt = 'The subcloud was changed by another request meanwhile; try again'
 
 
+class SubcloudNotRedeployable(Conflict):
+    msg_fmt = ('Subcloud %(name)s cannot be redeployed: its deploy status is %(state)s; only a '
+               'failed enrollment (pre-enroll-failed or enroll-failed) is run again')
+
+
 class SubcloudNotDeletableManaged(BadRequest):
     msg_fmt = 'Cannot delete a subcloud that is "managed" status'
 

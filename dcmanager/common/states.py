@@ -73,6 +73,8 @@ DEPLOY_PRE_ENROLL = 'pre-enroll'
 DEPLOY_PRE_ENROLL_FAILED = 'pre-enroll-failed'
 DEPLOY_ENROLLING = 'enrolling'
 DEPLOY_ENROLL_FAILED = 'enroll-failed'
+# An enrollment that failed can be run again (PATCH /v1.0/subclouds/<ref>/redeploy).
+ENROLL_FAILED_STATES = frozenset((DEPLOY_PRE_ENROLL_FAILED, DEPLOY_ENROLL_FAILED))
 
 # Every deploy status of the v1.0 API (spec/api.md section 2), e.g. to validate a list filter.
 DEPLOY_STATES = frozenset((

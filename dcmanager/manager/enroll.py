@@ -46,9 +46,10 @@ from dcmanager.objects import token_store
 LOG = logging.getLogger(__name__)
 
 RECOVERY_DESCRIPTION = ('The manager running the operation stopped (restarted or died) while the '
-                        'subcloud was %(state)s; the operation did not finish. Delete the '
-                        'subcloud and add it again.')
-_RETRY_HINT = ' Delete the subcloud and add it again once this is fixed.'
+                        'subcloud was %(state)s; the operation did not finish. Run it again: '
+                        'for an enrollment, dcmanager subcloud redeploy.')
+_RETRY_HINT = (' Once this is fixed, run the enrollment again: dcmanager subcloud redeploy (with '
+               'new bootstrap values or install values if needed).')
 
 
 def _recover(context, host, at_start):

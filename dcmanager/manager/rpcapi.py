@@ -4,6 +4,7 @@ API version history:
 
     1.0 - Initial version: create_subcloud_group, update_subcloud_group, delete_subcloud_group.
     1.1 - add_subcloud, update_subcloud, delete_subcloud.
+    1.2 - redeploy_subcloud.
 """
 
 from dcmanager.common import rpc
@@ -19,7 +20,7 @@ class ManagerAPI:
     bare 500.
     """
 
-    RPC_API_VERSION = '1.1'
+    RPC_API_VERSION = '1.2'
 
     def __init__(self, topic=None):
         self._client = rpc.get_client(topic or CONF.manager.topic, self.RPC_API_VERSION,
@@ -64,3 +65,13 @@ class ManagerAPI:
         """Delete the subcloud with ``subcloud_id`` unless it is managed, in a peer group or
         busy."""
         return self._call(context, 'delete_subcloud', version='1.1', subcloud_id=subcloud_id)
+
+    def redeploy_subcloud(self, context, subcloud, secrets=None):
+        """Run the failed enrollment of ``subcloud`` again with its changed fields (new
+        bootstrap values, address, description, location, release); returns the stored
+        Subcloud (deploy status ``pre-enroll``).
+
+        ``secrets`` (encrypted, as for add_subcloud) replace the stored ones they name.
+        """
+        return self._call(context, 'redeploy_subcloud', version='1.2', subcloud=subcloud,
+                          secrets=secrets)

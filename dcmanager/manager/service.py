@@ -43,6 +43,10 @@ class ManagerEndpoint:
         return subclouds.update(context, subcloud, force=force, secrets=secrets)
 
     @messaging.expected_exceptions(exception.DCManagerException)
+    def redeploy_subcloud(self, context, subcloud, secrets=None):
+        return subclouds.redeploy(context, subcloud, secrets, self.enroller)
+
+    @messaging.expected_exceptions(exception.DCManagerException)
     def delete_subcloud(self, context, subcloud_id):
         return subclouds.delete(context, subcloud_id)
 

@@ -30,14 +30,17 @@ def _check_group(context, group_id, message):
         raise exception.InvalidInput(reason=message) from None
 
 
-def _check_oam(context, subcloud):
-    """The OAM subnet of the new subcloud must not overlap another subcloud's management subnet."""
+def _check_oam(context, subcloud, exclude_id=None):
+    """The OAM subnet of the new subcloud (or of the new bootstrap values of the subcloud
+    ``exclude_id``) must not overlap another subcloud's management subnet."""
     text = str(subcloud.saved_payload().get('external_oam_subnet') or '').split(',')[0].strip()
     try:
         oam = ipaddress.ip_network(text, strict=False)
     except ValueError:
         return
-    for _id, name, subnet in objects.Subcloud.networks(context):
+    for other_id, name, subnet in objects.Subcloud.networks(context):
+        if other_id == exclude_id:
+            continue
         try:
             other = ipaddress.ip_network(subnet or '', strict=False)
         except ValueError:
@@ -125,6 +128,17 @@ def _rehome_data(current, changes):
         payload, changes.get('bootstrap_address', current.bootstrap_address))
 
 
+def _merged_secrets(context, subcloud_id, secrets, expected):
+    """The secrets column with ``secrets`` (encrypted) merged into the stored ones, and the
+    stored column added to ``expected`` (compare-and-set); None if ``secrets`` is None."""
+    if secrets is None:
+        return None
+    stored = objects.Subcloud.get_secrets_ciphertext(context, subcloud_id)
+    expected['secrets'] = stored
+    return objects.Subcloud.encrypt_secrets(dict(objects.Subcloud.decrypt_secrets(stored),
+                                                 **objects.Subcloud.decrypt_secrets(secrets)))
+
+
 def update(context, subcloud, force=False, secrets=None):
     """Apply the changed fields of ``subcloud`` (and ``secrets``, encrypted, merged into the
     stored ones) all together, or nothing."""
@@ -148,13 +162,7 @@ def update(context, subcloud, force=False, secrets=None):
     if {'bootstrap_address', 'rehome_data'} & set(changes):
         expected.setdefault('deploy_status', current.deploy_status)
     _rehome_data(current, changes)
-    column = None
-    if secrets is not None:
-        stored = objects.Subcloud.get_secrets_ciphertext(context, current.id)
-        merged = dict(objects.Subcloud.decrypt_secrets(stored),
-                      **objects.Subcloud.decrypt_secrets(secrets))
-        column = objects.Subcloud.encrypt_secrets(merged)
-        expected['secrets'] = stored
+    column = _merged_secrets(context, current.id, secrets, expected)
     if not changes and column is None:
         return current
     for name, value in changes.items():
@@ -168,6 +176,56 @@ def update(context, subcloud, force=False, secrets=None):
              {'id': current.id, 'name': current.name,
               'fields': ', '.join(sorted(changes) + (['secrets'] if column else []))})
     return current
+
+
+# What a redeploy may change besides the deploy status (the fields of its form).
+_REDEPLOY_FIELDS = frozenset((
+    'bootstrap_address', 'rehome_data', 'description', 'location', 'software_version',
+    'management_subnet', 'management_start_ip', 'management_end_ip', 'management_gateway_ip',
+    'systemcontroller_gateway_ip', 'external_oam_subnet_ip_family'))
+
+
+def _check_redeployable(current):
+    if current.deploy_status in states.TRANSITORY_DEPLOY_STATES:
+        raise exception.SubcloudBusy(name=current.name, state=current.deploy_status)
+    if current.deploy_status not in states.ENROLL_FAILED_STATES:
+        raise exception.SubcloudNotRedeployable(name=current.name, state=current.deploy_status)
+
+
+def redeploy(context, subcloud, secrets, enroller):
+    """Run the failed enrollment of ``subcloud`` again: its changed fields (new bootstrap values,
+    address, description...) and ``secrets`` (encrypted, merged into the stored ones) are
+    written with the move back to ``pre-enroll``, owned by ``enroller``'s manager, in one
+    compare-and-set; then the enrollment is queued as an add's is."""
+    enroller.check_capacity()
+    current = objects.Subcloud.get_by_id(context, subcloud.id)
+    _check_redeployable(current)
+    changes = _changes(subcloud, current)
+    unexpected = set(changes) - _REDEPLOY_FIELDS
+    if unexpected:
+        raise exception.InvalidInput(reason='A redeploy cannot change %s'
+                                     % ', '.join(sorted(unexpected)))
+    if 'rehome_data' in changes:
+        _check_oam(context, objects.Subcloud(rehome_data=changes['rehome_data']),
+                   exclude_id=current.id)
+    _rehome_data(current, changes)
+    expected = {'deploy_status': current.deploy_status}
+    column = _merged_secrets(context, current.id, secrets, expected)
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.deploy_status = states.DEPLOY_PRE_ENROLL
+    current.error_description = states.DEFAULT_ERROR_DESCRIPTION
+    try:
+        current.save(context, expected=expected, secrets=column, owner=enroller.host)
+    except exception.SubcloudChanged:
+        # Another request got there first (another redeploy, most likely): say what it did.
+        _check_redeployable(objects.Subcloud.get_by_id(context, current.id))
+        raise
+    LOG.info('Redeploying subcloud %(id)s (%(name)s) at %(address)s: %(fields)s',
+             {'id': current.id, 'name': current.name, 'address': current.bootstrap_address,
+              'fields': ', '.join(sorted(changes) + (['secrets'] if column else [])) or
+              'nothing changed'})
+    return enroller.submit(context, current)
 
 
 def delete(context, subcloud_id):

@@ -206,18 +206,22 @@ class Subcloud(base.DCManagerObject):
             values['secrets'] = secrets
         self._from_db_object(context, self, db_api.subcloud_create(context, values, owner=owner))
 
-    def save(self, context=None, expected=None, secrets=None, endpoint_status=None):
+    def save(self, context=None, expected=None, secrets=None, endpoint_status=None,
+             owner=None):
         """Write the changed fields (and ``secrets``, the encrypted column value) if the row still
         matches ``expected`` ({field: value or collection of values}); SubcloudChanged if not.
 
         ``endpoint_status`` ({endpoint type: status}, key None = all others) is written in the
-        same transaction.
+        same transaction. ``owner``: the host of the manager that runs the operation of the
+        transitory deploy status written (as for ``create``).
         """
         context = context or self._context
         values = self._changed_values()
         values.pop('id', None)
         if secrets is not None:
             values['secrets'] = secrets
+        if owner is not None:
+            values['deploy_owner'] = owner
         if not values and not endpoint_status:
             return
         db_obj = db_api.subcloud_update(context, self.id, values, expected=expected,

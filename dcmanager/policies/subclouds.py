@@ -39,8 +39,10 @@ rules = [
         name=MODIFY, check_str=base.ADMIN_OR_CONFIGURATOR,
         description='Change a subcloud\'s fields other than its management state (name, '
                     'description, location, group, network, bootstrap address and values, '
-                    'passwords, peer group).',
-        operations=[{'method': 'PATCH', 'path': _PATH_ONE}]),
+                    'passwords, peer group); redeploy a subcloud (run its failed enrollment '
+                    'again).',
+        operations=[{'method': 'PATCH', 'path': _PATH_ONE},
+                    {'method': 'PATCH', 'path': _PATH_ONE + '/redeploy'}]),
     policy.DocumentedRuleDefault(
         name=MANAGE_UNMANAGE, check_str=base.ADMIN_OR_OPERATOR_OR_CONFIGURATOR,
         description='Manage or unmanage a subcloud (the management-state and force fields of a '

@@ -17,8 +17,9 @@ from dcmanager.api.schemas import subclouds as schema
 from dcmanager.common import exception, integers, network
 
 _HOST_NAME = re.compile(schema.HOST_NAME_PATTERN)
-# The system controller's regions, and 'detail' (/v1.0/subclouds/detail is no subcloud's path).
-_RESERVED_NAMES = ('systemcontroller', 'regionone', 'detail')
+# The system controller's regions, and the actions below a subcloud (/v1.0/subclouds/detail and
+# /v1.0/subclouds/redeploy are no subcloud's path).
+_RESERVED_NAMES = ('systemcontroller', 'regionone', 'detail', 'redeploy')
 _NAME_RULE = ('a lower-case RFC 1123 host name (letters, digits, "-" and "."), '
               'at most 255 characters')
 
@@ -218,3 +219,52 @@ def update_request(form, current_name, system_mode):
         if key in form:
             secrets[key] = decode_password(form[key], key)
     return Request(fields=fields, secrets=secrets, group_ref=form.get('group_id'), force=force)
+
+
+def _redeploy_address(form):
+    """The new bootstrap address: the ``bootstrap-address`` field (add's name) or the install
+    values' ``bootstrap_address`` (where the reference takes it from); None if neither."""
+    address = None
+    if 'bootstrap-address' in form:
+        address = str(network.address(form['bootstrap-address'], 'bootstrap-address'))
+    install = form.get('install_values') or {}
+    if 'bootstrap_address' in install:
+        from_install = str(network.address(str(install['bootstrap_address']),
+                                           'install_values bootstrap_address'))
+        if address not in (None, from_install):
+            raise exception.InvalidInput(
+                reason='bootstrap-address %s and the bootstrap_address %s of the install values '
+                       'differ' % (address, from_install))
+        address = from_install
+    return address
+
+
+def redeploy_request(form, current_name):
+    """The checked ``PATCH /v1.0/subclouds/<ref>/redeploy`` form of the subcloud named
+    ``current_name`` (``{}``: run the enrollment again with what is stored)."""
+    _reject_unsupported(form)
+    form = schemas.validate(schema.REDEPLOY, form, schema.MESSAGES)
+    fields, secrets = {}, {}
+    if 'install_values' in form and 'bmc_password' not in form:
+        raise exception.InvalidInput(reason='bmc_password required')
+    if 'bootstrap_values' in form:
+        values, secrets['admin_password'], payload = bootstrap(form['bootstrap_values'])
+        if values.pop('name') != current_name:
+            raise exception.InvalidInput(reason='the name %s of the bootstrap values is not the '
+                                                'subcloud\'s name %s'
+                                         % (form['bootstrap_values']['name'], current_name))
+        fields.update(values)
+        fields['saved_payload'] = payload
+    for key in ('description', 'location'):
+        value = form.get(key, fields.get('saved_payload', {}).get(key))
+        if value is not None:
+            fields[key] = value
+    if 'release' in form:
+        fields['software_version'] = form['release']
+    address = _redeploy_address(form)
+    if address is not None:
+        fields['bootstrap_address'] = address
+    for key in ('sysadmin_password', 'bmc_password'):
+        if key in form:
+            secrets[key] = decode_password(form[key], key)
+    return Request(fields=fields, secrets=secrets)

@@ -57,6 +57,23 @@ CREATE = {
     'additionalProperties': False,
 }
 
+# PATCH /v1.0/subclouds/<ref>/redeploy (``dcmanager subcloud redeploy``): all optional. The
+# deploy_config file is refused as on add (UNSUPPORTED_FILES).
+REDEPLOY = {
+    'type': 'object',
+    'properties': {
+        'bootstrap-address': _STRING,
+        'sysadmin_password': _PASSWORD,
+        'bmc_password': _PASSWORD,
+        'description': _TEXT,
+        'location': _TEXT,
+        'release': CREATE['properties']['release'],
+        'bootstrap_values': _MAPPING,
+        'install_values': _MAPPING,
+    },
+    'additionalProperties': False,
+}
+
 BOOTSTRAP = {
     'type': 'object',
     'properties': {

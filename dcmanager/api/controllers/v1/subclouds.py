@@ -13,6 +13,7 @@ import pecan
 from dcmanager import objects
 from dcmanager.api import forms, policy, schemas, views
 from dcmanager.api.controllers import base
+from dcmanager.api.controllers.v1 import subcloud_redeploy
 from dcmanager.api.schemas import subcloud_values
 from dcmanager.api.schemas import subclouds as schema
 from dcmanager.common import exception, states
@@ -59,6 +60,7 @@ class SubcloudDetailController(base.RestController):
 class SubcloudsController(base.RestController):
 
     detail = SubcloudDetailController()
+    redeploy = subcloud_redeploy.SubcloudRedeployController()
 
     @pecan.expose('json')
     def get_all(self):
