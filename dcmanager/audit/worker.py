@@ -1,7 +1,10 @@
 """The audit worker: takes batches of claimed subclouds over RPC and audits each one.
 
 One worker per process: an RPC server on ``[audit] worker_topic``, a bounded ``WorkQueue``
-(``[work_queue] workers`` threads, at most ``max_pending`` subclouds accepted) and the process's
+(``[work_queue] workers`` threads, at most ``max_pending`` subclouds accepted), a second one for
+the subclouds whose last audit failed (``[audit] failing_workers`` threads: a subcloud that
+hangs holds a thread for a whole audit's time, and those threads are never the healthy
+subclouds'; an online one, whose next failure takes it offline, goes first) and the process's
 pool of calls to subclouds (``drivers.subcloud.acquire_pool``), whose token cache is
 ``[token_cache] backend``.
 
@@ -112,6 +115,7 @@ class AuditWorker:
         self._shared_pool = False
         self.connections = None
         self.queue = None
+        self.failing = None  # the WorkQueue of subclouds whose last audit failed
         self._server = None
         self._stopping = threading.Event()
         self._lock = threading.Condition()
@@ -129,19 +133,21 @@ class AuditWorker:
             self.pool = subcloud_driver.acquire_pool(token_store.DatabaseTokenRecords)
             self._shared_pool = True
         self.queue = workqueue.WorkQueue(name='audit')
+        self.failing = workqueue.WorkQueue(workers=CONF.audit.failing_workers,
+                                           name='audit-failing')
         if self.connections is None:
             self.connections = connections.KeptConnections(
-                connections.default_limit(self.queue.workers))
+                connections.default_limit(self.queue.workers + self.failing.workers))
         if listen:
             self._server = rpc.get_server(CONF.audit.worker_topic, self.host,
                                           rpcapi.AuditWorkerAPI.RPC_API_VERSION,
                                           [AuditWorkerEndpoint(self)],
                                           objects_base.DCManagerObjectSerializer())
             self._server.start()
-        LOG.info('Audit worker %s %s (%d threads, at most %d subclouds accepted, connections '
-                 'kept open for %s subclouds)', self.host,
+        LOG.info('Audit worker %s %s (%d threads + %d for failing subclouds, at most %d '
+                 'subclouds accepted, connections kept open for %s subclouds)', self.host,
                  'listening on topic %s' % CONF.audit.worker_topic if listen else 'in process',
-                 self.queue.workers, self.queue.max_pending,
+                 self.queue.workers, self.failing.workers, self.queue.max_pending,
                  'all' if self.connections.limit is None else self.connections.limit)
         return self
 
@@ -165,8 +171,9 @@ class AuditWorker:
         for index, target in enumerate(targets):
             with self._lock:
                 self._in_flight[owner].add(target.id)
+            queue, priority = self._queue_for(target)
             try:
-                self.queue.submit(self._run, target, owner)
+                queue.submit(self._run, target, owner, priority=priority)
             except exception.Overloaded:
                 self._done(owner, target.id)
                 refused = [t.id for t in targets[index:]]
@@ -175,6 +182,13 @@ class AuditWorker:
                             'scan', self.host, len(refused))
                 return len(subcloud_ids) - len(refused)
         return len(subcloud_ids)
+
+    def _queue_for(self, target):
+        """The queue and priority of ``target``'s audit: a subcloud whose last audit failed is
+        audited apart, an online one (about to go offline) before the offline ones."""
+        if target.audit_fail_count == 0:
+            return self.queue, 0
+        return self.failing, 0 if target.availability_status == states.ONLINE else 1
 
     def _run(self, target, owner):
         context = dc_context.get_admin_context()
@@ -242,8 +256,9 @@ class AuditWorker:
             self._server.stop()
             self._server.wait()
             self._server = None
-        if self.queue is not None:
-            self.queue.stop(wait=False)
+        for queue in (self.queue, self.failing):
+            if queue is not None:
+                queue.stop(wait=False)
         deadline = time.monotonic() + grace
         with self._lock:
             while self._in_flight and time.monotonic() < deadline:
