@@ -370,7 +370,8 @@ class TokenCache:
                 # The identity service's failure: the caller's subcloud (or peer) is at fault.
                 # A failure of the store (the site's own database) is not: it goes up as it is,
                 # so that nobody counts it against the subcloud.
-                raise exception.IdentityError(target=key.auth_url, reason=_reason(e)) from None
+                raise exception.IdentityError(target=key.auth_url, reason=_reason(e),
+                                              failure=_failure(e)) from None
             self.store.put(digest, token, release_lease=granted)
             released = True
             LOG.debug('New token for %s (expires %s)', key.auth_url, token.expires_at)
@@ -396,9 +397,20 @@ class TokenCache:
         return self.store.purge_expired()
 
 
+def _failure(error):
+    """What kind of connection failure ``error`` is ('timeout', 'tls'), None for others."""
+    if isinstance(error, ks_exc.ConnectTimeout | ks_exc.RequestTimeout):
+        return 'timeout'
+    if isinstance(error, ks_exc.SSLError):
+        return 'tls'
+    return None
+
+
 def _reason(error):
     if isinstance(error, ks_exc.http.HttpError):
         return 'HTTP %s from the identity service' % error.http_status
+    if isinstance(error, ks_exc.SSLError):
+        return 'TLS handshake with the identity service failed'
     if isinstance(error, ks_exc.ConnectFailure):
         return 'identity service unreachable'
     if isinstance(error, ks_exc.ConnectTimeout | ks_exc.RequestTimeout):

@@ -11,6 +11,9 @@ from dcmanager.common import exception
 from dcmanager.conf import CONF
 from dcmanager.drivers import identity, pools, transport
 
+# Said, instead of a timeout or a TLS failure, of an https URL whose port answers plain HTTP.
+PLAIN_HTTP = 'the port answers plain HTTP, not TLS; set [subcloud] scheme = http'
+
 
 def _host(address):
     return '[%s]' % address if ':' in address else address
@@ -70,11 +73,16 @@ class SubcloudClient:
         identity endpoint in the token's catalog (a subcloud's region name).
 
         ``IdentityError`` when the identity service is unreachable, refuses the credentials or
-        gives a token without an identity endpoint.
+        gives a token without an identity endpoint; when an https URL failed at TLS or timed
+        out and its port answers plain HTTP, the error says so (``PLAIN_HTTP``).
         """
         try:
             auth_ref = self.session.auth.get_access(self.session)
-        except exception.IdentityError:
+        except exception.IdentityError as e:
+            if e.kwargs.get('failure') in ('timeout', 'tls') and \
+                    self._answers_plain_http(self.identity_url):
+                raise exception.IdentityError(target=self.identity_url, reason=PLAIN_HTTP,
+                                              failure='plain-http') from None
             raise
         except ks_exc.ClientException as e:
             raise exception.IdentityError(target=self.identity_url,
@@ -107,8 +115,18 @@ class SubcloudClient:
                     # idle keep-alive one) is safely tried once more; a timeout is not (it
                     # would double the time a hung subcloud holds the audit).
                     resp = self._patch(audits)
-            except exception.IdentityError:
+            except exception.IdentityError as e:
+                # Only a TLS failure is probed here, never a timeout: a hung subcloud is
+                # audited again and again, and each probe would hold the audit longer.
+                if e.kwargs.get('failure') == 'tls' and \
+                        self._answers_plain_http(self.identity_url):
+                    raise exception.IdentityError(target=self.identity_url, reason=PLAIN_HTTP,
+                                                  failure='plain-http') from None
                 raise
+            except ks_exc.SSLError:
+                reason = PLAIN_HTTP if self._answers_plain_http(self.agent_url) else 'TLS failure'
+                raise exception.SubcloudUnreachable(target=self.agent_url,
+                                                    reason=reason) from None
             except ks_exc.http.HttpError as e:
                 raise exception.SubcloudUnreachable(target=self.agent_url,
                                                     reason='HTTP %s' % e.http_status) from None
@@ -116,6 +134,10 @@ class SubcloudClient:
                 raise exception.SubcloudUnreachable(target=self.agent_url,
                                                     reason=self._reason(e)) from None
         return resp.json()
+
+    @staticmethod
+    def _answers_plain_http(url):
+        return url.startswith('https://') and transport.answers_plain_http(url)
 
     def _patch(self, audits):
         return self.session.request(self.agent_url + '/v1/dcaudit', 'PATCH',
@@ -127,8 +149,6 @@ class SubcloudClient:
             return 'no answer within the time allowed (connect %g s, read %g s, %g s in all)' % (
                 self.connect_timeout, self.read_timeout,
                 self.connect_timeout + self.read_timeout)
-        if isinstance(error, ks_exc.SSLError):
-            return 'TLS failure'
         if isinstance(error, ks_exc.ConnectFailure):
             return 'connection failed'
         return error.__class__.__name__

@@ -10,18 +10,27 @@ sends meanwhile, through any session and in any layer (keystoneauth's token requ
 re-authentication after a 401 included), gets at most the time left, and fails at once as a
 timeout when none is left. The deadline is per thread, because keystoneauth gives its plugins no
 way to pass a timeout to the token request it sends for them.
+
+``answers_plain_http`` tells, for an https URL whose TLS connection failed or timed out, whether
+its port answers plain HTTP instead (the usual mistake: ``[subcloud] scheme`` against an
+http-only service), with a short, bounded probe.
 """
 
 import contextlib
 import functools
 import os
+import socket
 import threading
 import time
+from urllib import parse
 
 from keystoneauth1 import session as ks_session
 import requests
 
 _local = threading.local()
+
+# At most this long for the plain-HTTP probe of a port (connecting and the first bytes).
+PROBE_SECONDS = 2.0
 
 
 @contextlib.contextmanager
@@ -98,3 +107,29 @@ def session(url, timeout):
 def _environment_has_proxies():
     """Any ``*_proxy`` variable in this process's environment (looked at once)."""
     return any(name.lower().endswith('_proxy') for name in os.environ)
+
+
+def answers_plain_http(url, seconds=PROBE_SECONDS):
+    """Whether the host and port of ``url`` answer a plain-HTTP request with an HTTP status line,
+    within ``seconds`` in all (and the thread's deadline). Never raises: False when unsure."""
+    left = remaining()
+    if left is not None:
+        seconds = min(seconds, left)
+    if seconds <= 0:
+        return False
+    until = time.monotonic() + seconds
+    try:
+        parts = parse.urlsplit(url)
+        address = (parts.hostname, parts.port or 443)
+        with socket.create_connection(address, timeout=seconds) as conn:
+            conn.sendall(b'HEAD / HTTP/1.0\r\n\r\n')
+            head = b''
+            while len(head) < 5:
+                conn.settimeout(max(until - time.monotonic(), 0.001))
+                chunk = conn.recv(5 - len(head))
+                if not chunk:
+                    break
+                head += chunk
+    except (OSError, ValueError):
+        return False
+    return head == b'HTTP/'

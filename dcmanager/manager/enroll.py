@@ -83,6 +83,8 @@ def recover_dead_owners(context, host):
 
 def _identity_failure(error, url):
     reason = str(error.kwargs.get('reason', error))
+    if error.kwargs.get('failure') == 'plain-http':
+        return '%s: %s.' % (url, reason)
     if 'HTTP 401' in reason:
         return ('Authentication to the subcloud\'s identity service at %s failed (HTTP 401): '
                 'check admin_password in the bootstrap values.' % url)

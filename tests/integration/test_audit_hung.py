@@ -196,3 +196,32 @@ def test_hung_subclouds_never_hold_up_the_healthy_ones(site, configured, audit):
     finally:
         for name, group in (('workers', 'work_queue'), ('failing_workers', 'audit')):
             CONF.clear_override(name, group=group)
+
+
+def test_https_against_a_plain_http_port_fails_at_the_connect_timeout_and_says_so(configured):
+    sim = configured
+    address = sim.addresses[5]
+    cache = identity.TokenCache(identity.MemoryTokenStore(max_entries=10))
+    # A long read timeout: only the connect timeout may bound the TLS handshake.
+    pool = identity.SessionPool(cache, timeout=(1.0, 30.0))
+    client = _client(pool, 'https://%s:%d/v3' % (address, sim.identity_port),
+                     'https://%s:%d' % (address, sim.agent_port))
+    started = time.monotonic()
+    with pytest.raises(exception.IdentityError) as e:
+        client.identity_info()
+    took = time.monotonic() - started
+    assert subcloud_driver.PLAIN_HTTP in str(e.value)
+    assert took < 15  # far below the read timeout
+
+
+@pytest.mark.usefixtures('configured')
+def test_https_against_a_port_that_never_answers_is_not_blamed_on_plain_http():
+    with sim_fixture.HangingListener('127.0.9.78', [0, 0]) as hung:
+        identity_port, agent_port = hung.ports
+        client = _client(_pool(), 'https://127.0.9.78:%d/v3' % identity_port,
+                         'https://127.0.9.78:%d' % agent_port)
+        with pytest.raises(exception.IdentityError) as e:
+            client.identity_info()
+        assert 'timed out' in str(e.value)
+        assert 'plain HTTP' not in str(e.value)
+        assert hung.accepted == 2  # the TLS connection and the probe

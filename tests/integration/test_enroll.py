@@ -21,7 +21,7 @@ from tests.integration import sim_fixture
 
 BASE = '/v1.0/subclouds'
 PASSWORD = 'Sim-Enroll-Pw-1'
-COUNT = 7
+COUNT = 8
 
 
 @pytest.fixture(scope='module')
@@ -166,3 +166,16 @@ def test_enrollment_and_the_audit_share_one_token(api, sim):
     counters = sim.counters(address)
     assert counters['audits'] >= 3, counters  # the enrollment's and at least two audits
     assert counters['token_posts'] == 1, counters
+
+
+def test_https_against_a_plain_http_port_says_to_set_the_scheme(api, sim):
+    address = sim.addresses[7]
+    CONF.set_override('scheme', 'https', group='subcloud')
+    try:
+        added = _add(api, 'sc8', 8, address)
+        done = forms.wait_settled(api, added['id'])
+    finally:
+        CONF.set_override('scheme', 'http', group='subcloud')
+    assert done['deploy-status'] == 'pre-enroll-failed'
+    assert ('https://%s:%d/v3: the port answers plain HTTP, not TLS; set [subcloud] scheme = '
+            'http.' % (address, sim.identity_port)) in done['error-description']
