@@ -10,7 +10,7 @@ cleared and the time until every hung subcloud is online again is measured.
 
     python bench/audit_hung.py [--subclouds 500] [--hung 10] [--interval 5] [--seconds 60]
                                [--scan-interval 1] [--connect-timeout S] [--read-timeout S]
-                               [--workers 64] [--failing-workers N]
+                               [--workers 64] [--offline-workers N]
 
 CPU per audit: the CPU time (utime + stime) of this process over the hung period, less the
 sampler's own thread time, divided by the audits done meanwhile (answered ones and timed-out
@@ -101,8 +101,8 @@ def _overrides(args, sim):
     for name in ('connect_timeout', 'read_timeout'):
         if getattr(args, name) is not None:
             overrides.append(('subcloud', name, getattr(args, name)))
-    if args.failing_workers is not None:
-        overrides.append(('audit', 'failing_workers', args.failing_workers))
+    if args.offline_workers is not None:
+        overrides.append(('audit', 'offline_workers', args.offline_workers))
     return overrides
 
 
@@ -157,7 +157,7 @@ def main():
     parser.add_argument('--connect-timeout', type=float, default=None)
     parser.add_argument('--read-timeout', type=float, default=None)
     parser.add_argument('--workers', type=int, default=64, help='[work_queue] workers')
-    parser.add_argument('--failing-workers', type=int, default=None)
+    parser.add_argument('--offline-workers', type=int, default=None)
     args = parser.parse_args()
 
     from tests.integration import sim_fixture
@@ -176,7 +176,7 @@ def main():
           % (args.subclouds, result['hung'], args.interval, args.scan_interval,
              args.connect_timeout or CONF.subcloud.connect_timeout,
              args.read_timeout or CONF.subcloud.read_timeout, args.workers,
-             args.failing_workers or 'default', args.seconds))
+             args.offline_workers or 'default', args.seconds))
     if offline:
         print('hung -> offline: min %.1f s, median %.1f s, max %.1f s (%d never offline)'
               % (offline[0], statistics.median(offline), offline[-1], never))

@@ -2,9 +2,9 @@
 
 One worker per process: an RPC server on ``[audit] worker_topic``, a bounded ``WorkQueue``
 (``[work_queue] workers`` threads, at most ``max_pending`` subclouds accepted), a second one for
-the subclouds whose last audit failed (``[audit] failing_workers`` threads: a subcloud that
-hangs holds a thread for a whole audit's time, and those threads are never the healthy
-subclouds'; an online one, whose next failure takes it offline, goes first) and the process's
+the subclouds that failed their way offline (``[audit] offline_workers`` threads: a subcloud
+that hangs holds a thread for a whole audit's time, and those threads are never the healthy
+subclouds') and the process's
 pool of calls to subclouds (``drivers.subcloud.acquire_pool``), whose token cache is
 ``[token_cache] backend``.
 
@@ -115,7 +115,7 @@ class AuditWorker:
         self._shared_pool = False
         self.connections = None
         self.queue = None
-        self.failing = None  # the WorkQueue of subclouds whose last audit failed
+        self.offline = None  # the WorkQueue of subclouds that failed their way offline
         self._server = None
         self._stopping = threading.Event()
         self._lock = threading.Condition()
@@ -133,21 +133,21 @@ class AuditWorker:
             self.pool = subcloud_driver.acquire_pool(token_store.DatabaseTokenRecords)
             self._shared_pool = True
         self.queue = workqueue.WorkQueue(name='audit')
-        self.failing = workqueue.WorkQueue(workers=CONF.audit.failing_workers,
-                                           name='audit-failing')
+        self.offline = workqueue.WorkQueue(workers=CONF.audit.offline_workers,
+                                           name='audit-offline')
         if self.connections is None:
             self.connections = connections.KeptConnections(
-                connections.default_limit(self.queue.workers + self.failing.workers))
+                connections.default_limit(self.queue.workers + self.offline.workers))
         if listen:
             self._server = rpc.get_server(CONF.audit.worker_topic, self.host,
                                           rpcapi.AuditWorkerAPI.RPC_API_VERSION,
                                           [AuditWorkerEndpoint(self)],
                                           objects_base.DCManagerObjectSerializer())
             self._server.start()
-        LOG.info('Audit worker %s %s (%d threads + %d for failing subclouds, at most %d '
+        LOG.info('Audit worker %s %s (%d threads + %d for offline subclouds, at most %d '
                  'subclouds accepted, connections kept open for %s subclouds)', self.host,
                  'listening on topic %s' % CONF.audit.worker_topic if listen else 'in process',
-                 self.queue.workers, self.failing.workers, self.queue.max_pending,
+                 self.queue.workers, self.offline.workers, self.queue.max_pending,
                  'all' if self.connections.limit is None else self.connections.limit)
         return self
 
@@ -171,9 +171,8 @@ class AuditWorker:
         for index, target in enumerate(targets):
             with self._lock:
                 self._in_flight[owner].add(target.id)
-            queue, priority = self._queue_for(target)
             try:
-                queue.submit(self._run, target, owner, priority=priority)
+                self._queue_for(target).submit(self._run, target, owner)
             except exception.Overloaded:
                 self._done(owner, target.id)
                 refused = [t.id for t in targets[index:]]
@@ -184,11 +183,13 @@ class AuditWorker:
         return len(subcloud_ids)
 
     def _queue_for(self, target):
-        """The queue and priority of ``target``'s audit: a subcloud whose last audit failed is
-        audited apart, an online one (about to go offline) before the offline ones."""
-        if target.audit_fail_count == 0:
-            return self.queue, 0
-        return self.failing, 0 if target.availability_status == states.ONLINE else 1
+        """Where ``target`` is audited: apart once failed audits took it offline (a hung one
+        then holds only threads of its kind). An online subcloud that failed stays with the
+        healthy ones, so that its next failure, which takes it offline, comes on schedule
+        whatever the number of hung subclouds."""
+        if target.availability_status == states.OFFLINE and target.audit_fail_count > 0:
+            return self.offline
+        return self.queue
 
     def _run(self, target, owner):
         context = dc_context.get_admin_context()
@@ -256,7 +257,7 @@ class AuditWorker:
             self._server.stop()
             self._server.wait()
             self._server = None
-        for queue in (self.queue, self.failing):
+        for queue in (self.queue, self.offline):
             if queue is not None:
                 queue.stop(wait=False)
         deadline = time.monotonic() + grace

@@ -23,16 +23,17 @@ opts = [
                     'this long. Keep it above the longest audit: [subcloud] '
                     'connect_timeout + read_timeout, plus the time a batch may wait in a busy '
                     'worker.'),
-    cfg.IntOpt('failing_workers', default=32, min=1,
-               help='Threads of each audit worker that audit the subclouds whose last audit '
-                    'failed (timed out, refused, ...), apart from the [work_queue] workers '
-                    'threads that audit the others: a subcloud that hangs holds one of these '
-                    'for up to an audit\'s time ([subcloud] connect_timeout + read_timeout), '
-                    'never a thread of the healthy subclouds. Among them an online subcloud '
-                    '(its next failure takes it offline) goes first. With more hung subclouds '
-                    'than these threads audit in an interval, offline ones are audited less '
-                    'often: each about every (hung subclouds x audit time / failing_workers) '
-                    'seconds.'),
+    cfg.IntOpt('offline_workers', default=32, min=1,
+               help='Threads of each audit worker that audit the subclouds that went offline '
+                    'through failed audits (timed out, refused, ...), apart from the '
+                    '[work_queue] workers threads that audit the others: a subcloud that hangs '
+                    'holds one of these for up to an audit\'s time ([subcloud] connect_timeout '
+                    '+ read_timeout), never a thread of the healthy subclouds. (An online '
+                    'subcloud is audited with the healthy ones until it is offline, so that it '
+                    'goes offline on schedule.) With more hung subclouds than these threads '
+                    'audit in an interval, each is audited about every (hung subclouds x audit '
+                    'time / offline_workers) seconds, and comes back online at its next audit '
+                    'once it answers.'),
     cfg.IntOpt('workers', default=4, min=0,
                help='Worker processes dcmanager-audit forks next to its scheduler (with an RPC '
                     'transport between processes, e.g. RabbitMQ). 0: the scheduler only, the '

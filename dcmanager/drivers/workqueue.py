@@ -22,14 +22,13 @@ LOG = logging.getLogger(__name__)
 
 
 class _Job:
-    __slots__ = ('fn', 'args', 'kwargs', 'future', 'tries_left', 'retry_on', 'priority')
+    __slots__ = ('fn', 'args', 'kwargs', 'future', 'tries_left', 'retry_on')
 
-    def __init__(self, fn, args, kwargs, retries, retry_on, priority):
+    def __init__(self, fn, args, kwargs, retries, retry_on):
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.future = concurrent.futures.Future()
         self.tries_left = retries + 1
         self.retry_on = retry_on
-        self.priority = priority
 
 
 class WorkQueue:
@@ -42,7 +41,7 @@ class WorkQueue:
         self.retry_delay = wq.retry_delay if retry_delay is None else retry_delay
         self.name = name
         self._cond = threading.Condition()
-        self._ready = []        # heap of (not_before, priority, seq, job)
+        self._ready = []        # heap of (not_before, seq, job)
         self._seq = itertools.count()
         self._pending = 0       # accepted and not finished (queued, waiting to retry, running)
         self._stopping = False
@@ -56,21 +55,20 @@ class WorkQueue:
         with self._cond:
             return self._pending
 
-    def submit(self, fn, *args, retries=0, retry_on=(Exception,), priority=0, **kwargs):
+    def submit(self, fn, *args, retries=0, retry_on=(Exception,), **kwargs):
         """Accept ``fn(*args, **kwargs)`` or raise Overloaded; returns a Future of its result.
 
         A failure matching ``retry_on`` is tried again up to ``retries`` times, ``retry_delay``
-        seconds apart. Of the jobs ready to run, those of the lowest ``priority`` run first
-        (in the order they came).
+        seconds apart.
         """
-        job = _Job(fn, args, kwargs, retries, retry_on, priority)
+        job = _Job(fn, args, kwargs, retries, retry_on)
         with self._cond:
             if self._stopping:
                 raise exception.Overloaded(queue=self.name, limit=self.max_pending)
             if self._pending >= self.max_pending:
                 raise exception.Overloaded(queue=self.name, limit=self.max_pending)
             self._pending += 1
-            heapq.heappush(self._ready, (0.0, priority, next(self._seq), job))
+            heapq.heappush(self._ready, (0.0, next(self._seq), job))
             self._cond.notify()
         return job.future
 
@@ -83,7 +81,7 @@ class WorkQueue:
                     not_before = self._ready[0][0]
                     wait = not_before - time.monotonic()
                     if wait <= 0:
-                        return heapq.heappop(self._ready)[-1]
+                        return heapq.heappop(self._ready)[2]
                     self._cond.wait(wait)
                 else:
                     self._cond.wait()
@@ -102,7 +100,7 @@ class WorkQueue:
                               e.__class__.__name__, self.retry_delay)
                     with self._cond:
                         heapq.heappush(self._ready, (time.monotonic() + self.retry_delay,
-                                                     job.priority, next(self._seq), job))
+                                                     next(self._seq), job))
                         self._cond.notify()
                     continue
                 self._finish(job, error=e)

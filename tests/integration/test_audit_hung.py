@@ -165,7 +165,7 @@ def test_hung_subclouds_never_hold_up_the_healthy_ones(site, configured, audit):
     every interval, and the hung ones still go offline and come back."""
     sim = configured
     CONF.set_override('workers', 1, group='work_queue')
-    CONF.set_override('failing_workers', 1, group='audit')
+    CONF.set_override('offline_workers', 1, group='audit')
     # A hung subcloud holds a thread for much longer than an interval.
     CONF.set_override('read_timeout', 4.0, group='subcloud')
     try:
@@ -178,7 +178,7 @@ def test_hung_subclouds_never_hold_up_the_healthy_ones(site, configured, audit):
                           for s in ids), 2 * INTERVAL + MARGIN, 'all online')
         for address in hung.values():
             sim.patch(address, delay=HANG)
-        # Their first failures wait for each other on the one thread: not the point here.
+        # Their failures before they are offline wait for each other on the one thread.
         bound = 4 * (CONNECT_TIMEOUT + 4.0) + 2 * (INTERVAL + SCAN) + MARGIN
         _wait(lambda: all(db_api.subcloud_get(ctx, s).availability_status == states.OFFLINE
                           for s in hung), bound, 'hung ones offline')
@@ -194,7 +194,7 @@ def test_hung_subclouds_never_hold_up_the_healthy_ones(site, configured, audit):
         _wait(lambda: all(db_api.subcloud_get(ctx, s).availability_status == states.ONLINE
                           for s in hung), bound, 'hung ones back online')
     finally:
-        for name, group in (('workers', 'work_queue'), ('failing_workers', 'audit')):
+        for name, group in (('workers', 'work_queue'), ('offline_workers', 'audit')):
             CONF.clear_override(name, group=group)
 
 

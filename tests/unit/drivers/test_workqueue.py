@@ -99,20 +99,3 @@ def test_stopped_queue_refuses_work(queue):
     q.stop()
     with pytest.raises(exception.Overloaded):
         q.submit(lambda: None)
-
-
-def test_ready_jobs_of_a_lower_priority_run_first():
-    queue = workqueue.WorkQueue(workers=1, max_pending=10, retry_delay=0, name='prio')
-    try:
-        release = threading.Event()
-        order = []
-        queue.submit(release.wait, 5)  # holds the only worker
-        futures = [queue.submit(order.append, name, priority=priority)
-                   for name, priority in (('late-1', 1), ('first', 0), ('late-2', 1),
-                                          ('second', 0))]
-        release.set()
-        for future in futures:
-            future.result(timeout=5)
-        assert order == ['first', 'second', 'late-1', 'late-2']
-    finally:
-        queue.stop()
