@@ -4,7 +4,8 @@ One worker per process: an RPC server on ``[audit] worker_topic``, a bounded ``W
 (``[work_queue] workers`` threads, at most ``max_pending`` subclouds accepted), a second one for
 the subclouds that failed their way offline (``[audit] offline_workers`` threads: a subcloud
 that hangs holds a thread for a whole audit's time, and those threads are never the healthy
-subclouds') and the process's
+subclouds'; and before it is offline, an audit that stalls past ``[audit] stall_seconds``
+gives its place in the first queue to a new thread) and the process's
 pool of calls to subclouds (``drivers.subcloud.acquire_pool``), whose token cache is
 ``[token_cache] backend``.
 
@@ -132,12 +133,14 @@ class AuditWorker:
             # in dcmanager-all, so a new subcloud's token serves its first audit.
             self.pool = subcloud_driver.acquire_pool(token_store.DatabaseTokenRecords)
             self._shared_pool = True
-        self.queue = workqueue.WorkQueue(name='audit')
+        # An audit that stalls (a subcloud starting to hang) hands its place to a new thread.
+        self.queue = workqueue.WorkQueue(name='audit', stall_seconds=CONF.audit.stall_seconds,
+                                         max_stalled=CONF.audit.offline_workers)
         self.offline = workqueue.WorkQueue(workers=CONF.audit.offline_workers,
                                            name='audit-offline')
         if self.connections is None:
             self.connections = connections.KeptConnections(
-                connections.default_limit(self.queue.workers + self.offline.workers))
+                connections.default_limit(self.queue.workers + 2 * self.offline.workers))
         if listen:
             self._server = rpc.get_server(CONF.audit.worker_topic, self.host,
                                           rpcapi.AuditWorkerAPI.RPC_API_VERSION,

@@ -33,7 +33,14 @@ opts = [
                     'goes offline on schedule.) With more hung subclouds than these threads '
                     'audit in an interval, each is audited about every (hung subclouds x audit '
                     'time / offline_workers) seconds, and comes back online at its next audit '
-                    'once it answers.'),
+                    'once it answers. Also the most threads that stand in for stalled audits '
+                    '(see stall_seconds).'),
+    cfg.FloatOpt('stall_seconds', default=2.0, min=0.1,
+                 help='An audit still running after this many seconds (a subcloud that has '
+                      'just started to hang) gives its place among the [work_queue] workers '
+                      'threads to a new thread, at most offline_workers of them at a time: '
+                      'subclouds that start to hang do not hold up the healthy ones either, '
+                      'before they are offline and audited apart.'),
     cfg.IntOpt('workers', default=4, min=0,
                help='Worker processes dcmanager-audit forks next to its scheduler (with an RPC '
                     'transport between processes, e.g. RabbitMQ). 0: the scheduler only, the '

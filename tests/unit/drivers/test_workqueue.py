@@ -99,3 +99,39 @@ def test_stopped_queue_refuses_work(queue):
     q.stop()
     with pytest.raises(exception.Overloaded):
         q.submit(lambda: None)
+
+
+def test_a_stalled_job_gives_its_place_to_a_new_thread(queue):
+    q = queue(workers=1, max_pending=20, retry_delay=0, stall_seconds=0.2, max_stalled=2)
+    hang = threading.Event()
+    try:
+        hung = [q.submit(hang.wait, 30) for _ in range(2)]
+        time.sleep(0.1)  # the first hangs on the only thread
+        # Both hung jobs end up on threads of their own; the quick jobs still get done.
+        quick = [q.submit(lambda n=n: n) for n in range(5)]
+        assert [f.result(timeout=10) for f in quick] == list(range(5))
+        assert not any(f.done() for f in hung)
+    finally:
+        hang.set()
+    assert all(f.result(timeout=10) for f in hung)
+    # The stand-ins go once the stalled jobs are over.
+    deadline = time.monotonic() + 5
+    while len(q._threads) > 1 and time.monotonic() < deadline:
+        q.submit(lambda: None).result(timeout=5)
+        time.sleep(0.05)
+    assert len(q._threads) == 1
+
+
+def test_stand_ins_are_capped(queue):
+    q = queue(workers=1, max_pending=20, retry_delay=0, stall_seconds=0.1, max_stalled=1)
+    hang = threading.Event()
+    try:
+        hung = [q.submit(hang.wait, 30) for _ in range(2)]
+        time.sleep(0.5)  # both stalled: one on the thread, one on the only stand-in
+        quick = q.submit(lambda: 'done')
+        time.sleep(0.5)
+        assert not quick.done()  # no third thread
+    finally:
+        hang.set()
+    assert quick.result(timeout=10) == 'done'
+    assert all(f.result(timeout=10) for f in hung)
