@@ -11,7 +11,7 @@ import oslo_messaging as messaging
 import webob
 import webob.exc
 
-from dcmanager.common import exception
+from dcmanager.common import exception, log_escape
 
 LOG = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def _refused(request_id, code, message):
     may repeat client input: escaped, so that it can never forge a log line)."""
     LOG.info('Request %(req)s refused: %(code)d %(msg)s',
              {'req': request_id, 'code': code,
-              'msg': message.encode('unicode_escape').decode('ascii')})
+              'msg': log_escape.escape(message)})
 
 
 def _translate(exc, request_id):

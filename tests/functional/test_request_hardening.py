@@ -330,4 +330,4 @@ def test_a_refusal_cannot_forge_a_log_line(api, caplog):
     with caplog.at_level(logging.INFO):
         api.post_json(GROUPS, dict(GROUP, **{'x\nERROR forged': 1}), status=400)
     refused = [r.getMessage() for r in caplog.records if 'refused' in r.getMessage()]
-    assert len(refused) == 1 and '\n' not in refused[0] and 'x\\nERROR forged' in refused[0]
+    assert len(refused) == 1 and '\n' not in refused[0] and 'x\\x0aERROR forged' in refused[0]
