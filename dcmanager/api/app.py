@@ -1,8 +1,10 @@
 """The WSGI application: middleware, pecan, hooks.
 
 From the outside in: request normalisation (``//`` collapses to ``/``, see NormalizeRequest),
-request id (``x-openstack-request-id``), keystonemiddleware ``auth_token`` for every path but
-``/`` when ``auth_strategy = keystone``, then pecan with the context and error hooks.
+request id (``x-openstack-request-id``), the body size limit (``dcmanager.api.body_limit``, before
+authentication: an anonymous client cannot make the API read a huge body), keystonemiddleware
+``auth_token`` for every path but ``/`` when ``auth_strategy = keystone``, then pecan with the
+context and error hooks.
 """
 
 import re
@@ -11,7 +13,7 @@ from keystonemiddleware import auth_token
 from oslo_middleware import request_id
 
 from dcmanager import objects
-from dcmanager.api import hooks, pecan_argspec, routing
+from dcmanager.api import body_limit, hooks, pecan_argspec, routing
 from dcmanager.api.controllers import root
 from dcmanager.conf import CONF
 
@@ -56,5 +58,6 @@ def setup_app(conf=CONF):
         hooks.ContextHook(noauth=conf.auth_strategy == 'noauth'), hooks.ErrorHook()])
     if conf.auth_strategy == 'keystone':
         app = VersionDocumentBypass(app, auth_token.AuthProtocol(app, {'oslo_config_config': conf}))
+    app = body_limit.BodySizeLimit(app, conf.api.max_request_body_size)
     app = request_id.RequestId(app)
     return NormalizeRequest(app)

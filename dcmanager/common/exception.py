@@ -71,6 +71,11 @@ class MethodNotAllowed(DCManagerException):
         return {'Allow': self.kwargs['allowed']}
 
 
+class RequestBodyTooLarge(DCManagerException):
+    msg_fmt = 'The request body is larger than %(limit)s bytes ([api] max_request_body_size).'
+    code = http.HTTPStatus(413)
+
+
 class Conflict(DCManagerException):
     msg_fmt = 'Conflict: %(reason)s'
     code = http.HTTPStatus.CONFLICT

@@ -12,6 +12,12 @@ opts = [
                help='Number of API worker processes (dcmanager-api only; dcmanager-all runs one).'),
     cfg.IntOpt('threads', default=8, min=1,
                help='Request threads in each API worker.'),
+    cfg.IntOpt('max_request_body_size', default=10 * 1024 * 1024, min=64 * 1024,
+               help='Largest request body the API accepts, in bytes; a larger one is answered '
+                    '413 without being read (its Content-Length), or as soon as reading it '
+                    'passes the limit (a chunked body). The default holds a subcloud add with '
+                    'its bootstrap, deploy-config and install values files at their largest '
+                    '(1 MiB each, about 3 MiB in all).'),
     cfg.StrOpt('public_url',
                help='Base URL clients use to reach the API, used in the version document. '
                     'Defaults to the URL of the request.'),
