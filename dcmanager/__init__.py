@@ -1,7 +1,8 @@
 """dcmanager: a distributed-cloud manager.
 
 dcmanager never uses eventlet. oslo.messaging imports oslo.service, whose default backend is
-eventlet, so the threading backend is chosen here, before anything else of the project is imported.
+eventlet, so the threading backend is made the default here, before anything else of the project is
+imported.
 """
 
 import warnings
@@ -12,5 +13,7 @@ from oslo_service import backend as _service_backend
 # about itself; nothing is monkey-patched, so the warning only adds noise to every command.
 warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated', module='futurist')
 
-if _service_backend.get_backend_type() is None:
-    _service_backend.init_backend(_service_backend.BackendType.THREADING)
+# A default, not an init_backend() call: the backend is then loaded when oslo.service is first
+# used, not on every import of dcmanager (half a second, before a console script can catch
+# signals; see dcmanager.cmd.launch).
+_service_backend.register_backend_default_hook(lambda: _service_backend.BackendType.THREADING)

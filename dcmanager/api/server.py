@@ -1,18 +1,34 @@
-"""Serving the API: waitress threads in one process, or several pre-forked worker processes."""
+"""Serving the API: waitress threads in one process, or several pre-forked worker processes.
+
+Limits against slow or idle clients (``[api] connection_limit``, ``idle_timeout``,
+``header_timeout``) apply to every process: waitress closes connections idle for too long, and
+``_Server`` closes those that take too long to send a request header, which waitress does not
+bound (a client sending a header byte by byte would keep its connection, and a few hundred such
+clients every connection, for as long as it likes).
+"""
 
 import gc
 import ipaddress
 import os
 import signal
 import socket
+import time
 
 from oslo_log import log as logging
+from waitress import adjustments, channel, wasyncore
 import waitress.server
 
-from dcmanager.common import exception
+from dcmanager.common import exception, signals
 from dcmanager.conf import CONF
 
 LOG = logging.getLogger(__name__)
+
+# Entries of a server's socket map that are not client connections: the listening socket,
+# waitress's trigger and the stop waker of serve().
+_OWN_MAP_ENTRIES = 3
+# Seconds between two checks of the connections' deadlines (waitress's loop wakes every second).
+_CHECK_INTERVAL = 1
+_WATCH_SECONDS = 1.0
 
 
 def is_loopback(host):
@@ -41,12 +57,48 @@ def bind_socket(host, port):
     return sock
 
 
-def make_server(app, sock, threads):
-    return waitress.server.create_server(app, sockets=[sock], threads=threads,
-                                         clear_untrusted_proxy_headers=True, ident='dcmanager')
+class _Channel(channel.HTTPChannel):
+    """waitress's connection, which also knows since when it waits for a request header."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.header_wait_since = time.monotonic()  # the first header: from the connection
+
+    def received(self, data):
+        if data and self.request is None and self.header_wait_since is None:
+            self.header_wait_since = time.monotonic()  # the first byte of a later request
+        result = super().received(data)
+        if self.request is None or self.request.headers_finished:
+            self.header_wait_since = None
+        return result
 
 
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+class _Server(waitress.server.TcpWSGIServer):
+    """waitress's server, closing the connections whose header is late (``header_timeout``)."""
+
+    channel_class = _Channel
+    header_timeout = None
+
+    def maintenance(self, now):
+        super().maintenance(now)  # connections idle for longer than idle_timeout
+        cutoff = time.monotonic() - self.header_timeout
+        for conn in self.active_channels.values():
+            since = conn.header_wait_since
+            if since is not None and since < cutoff and not conn.requests:
+                conn.will_close = True
+
+
+def make_server(app, sock, threads, conf=CONF):
+    """A waitress server of ``app`` on the listening socket ``sock`` with ``threads`` request
+    threads and the ``[api]`` limits on client connections."""
+    adj = adjustments.Adjustments(
+        threads=threads, clear_untrusted_proxy_headers=True, ident='dcmanager',
+        connection_limit=conf.api.connection_limit + _OWN_MAP_ENTRIES,
+        channel_timeout=conf.api.idle_timeout, cleanup_interval=_CHECK_INTERVAL)
+    server = _Server(app, _sock=sock, adj=adj, bind_socket=False,
+                     sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()))
+    server.header_timeout = conf.api.header_timeout
+    return server
 
 
 def freeze_heap():
@@ -61,27 +113,35 @@ def freeze_heap():
     gc.freeze()
 
 
-def serve(server):
+class _StopWaker(wasyncore.file_dispatcher):
+    """Wakes waitress's loop when a stop signal comes (its own copy of the stop pipe)."""
+
+    def __init__(self, stop, socket_map):
+        super().__init__(os.dup(stop.fileno()), map=socket_map)
+
+    def writable(self):
+        return False
+
+    def handle_read(self):
+        self.recv(64)
+
+
+def serve(server, stop=None):
     """Run a waitress ``server`` until SIGTERM or SIGINT; then finish the requests in progress.
 
-    Closing the server from the signal handler would pull the sockets from under the request
-    threads still answering; waitress's own way out is an interrupt of its loop, after which it
-    waits (at most 5 s) for those threads.
+    The loop runs until the stop request of ``dcmanager.common.signals`` is set: the handler
+    wakes the loop through a pipe, and request threads are never interrupted (waitress then
+    waits, at most 5 s, for the requests in progress).
     """
-    def stop(*_):
-        for signum in _STOP_SIGNALS:
-            signal.signal(signum, signal.SIG_IGN)  # one stop is enough
-        raise KeyboardInterrupt
-
-    for signum in _STOP_SIGNALS:
-        signal.signal(signum, stop)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked by serve_workers
+    stop = stop or signals.install()
+    waker = _StopWaker(stop, server._map)
     freeze_heap()
     try:
-        server.run()
-    except KeyboardInterrupt:  # the signal came outside waitress's loop
-        pass
+        while not stop.requested:
+            wasyncore.loop(timeout=server.adj.asyncore_loop_timeout, map=server._map,
+                           use_poll=server.adj.asyncore_use_poll, count=1)
     finally:
+        waker.close()
         server.task_dispatcher.shutdown()
         server.close()
 
@@ -90,14 +150,33 @@ def _run_worker(app_factory, sock, threads, after_fork):
     """The life of a forked worker: it never returns into the parent's code."""
     code = 0
     try:
+        stop = signals.install_in_child()
         if after_fork is not None:
             after_fork()
-        serve(make_server(app_factory(), sock, threads))
+        serve(make_server(app_factory(), sock, threads), stop)
     except Exception:
         LOG.exception('API worker %s failed', os.getpid())
         code = 1
     finally:
         os._exit(code)
+
+
+def _reap(children):
+    """Remove the workers that have ended from ``children``; True if one of them failed."""
+    failed = False
+    for pid in list(children):
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            children.remove(pid)
+            continue
+        if done:
+            children.remove(pid)
+            code = os.waitstatus_to_exitcode(status)
+            if code != 0:
+                LOG.error('API worker %s ended with status %s', pid, code)
+                failed = True
+    return failed
 
 
 def serve_workers(app_factory, sock, workers, threads, after_fork=None):
@@ -107,30 +186,25 @@ def serve_workers(app_factory, sock, workers, threads, after_fork=None):
     parent, such as pooled database connections), then ``app_factory()`` builds the application.
     Returns 0 once every worker has ended cleanly, 1 if one of them failed.
     """
+    stop = signals.install()
     children = []
-
-    def stop(*_):
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-
-    # A stop signal that arrives while forking waits until the parent can pass it on and each
-    # worker has its own handler.
-    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-    try:
+    with signals.held():  # a stop signal waits until every worker has its own handler
         for _ in range(workers):
+            if stop.requested:
+                break
             pid = os.fork()
             if pid == 0:
                 _run_worker(app_factory, sock, threads, after_fork)
             children.append(pid)
-        for signum in _STOP_SIGNALS:
-            signal.signal(signum, stop)
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     LOG.info('API workers %s listening on %s:%s', children, *sock.getsockname()[:2])
     failed = False
+    while children and not stop.wait(_WATCH_SECONDS):
+        failed = _reap(children) or failed
+    for pid in children:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
     for pid in children:
         try:
             _, status = os.waitpid(pid, 0)

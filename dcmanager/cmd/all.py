@@ -12,7 +12,7 @@ from oslo_log import log as logging
 from dcmanager.api import app, server
 from dcmanager.audit import service as audit_service
 from dcmanager.cmd import common
-from dcmanager.common import rpc
+from dcmanager.common import rpc, signals
 from dcmanager.conf import CONF
 from dcmanager.db import migration
 from dcmanager.manager import liveness
@@ -22,6 +22,7 @@ LOG = logging.getLogger(__name__)
 
 
 def main():
+    stop = signals.install()
     CONF.set_default('auth_strategy', 'noauth')
     common.prepare()
     with common.startup_checks():
@@ -29,6 +30,8 @@ def main():
         liveness.check_config()
     if CONF.database.auto_upgrade:
         migration.upgrade()
+    if stop.requested:  # asked to stop while starting: nothing runs yet
+        return 0
     sock = server.bind_socket(CONF.api.bind_host, CONF.api.bind_port)
     manager = manager_service.ManagerService()
     audit = audit_service.AuditService()
@@ -39,7 +42,7 @@ def main():
         LOG.info('Site running: API on http://%s:%s (auth_strategy=%s, database %s)',
                  CONF.api.bind_host, CONF.api.bind_port, CONF.auth_strategy,
                  CONF.database.connection.split(':', 1)[0])
-        server.serve(wsgi)
+        server.serve(wsgi, stop)
     finally:
         audit.stop()
         manager.stop()

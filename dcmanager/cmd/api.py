@@ -6,6 +6,7 @@ from oslo_log import log as logging
 
 from dcmanager.api import app, server
 from dcmanager.cmd import common
+from dcmanager.common import signals
 from dcmanager.conf import CONF
 from dcmanager.db import api as db_api
 
@@ -13,9 +14,12 @@ LOG = logging.getLogger(__name__)
 
 
 def main():
+    stop = signals.install()
     common.prepare()
     with common.startup_checks():
         server.check_bind()
+    if stop.requested:  # asked to stop while starting: nothing runs yet
+        return 0
     sock = server.bind_socket(CONF.api.bind_host, CONF.api.bind_port)
     if CONF.api.workers > 1:
         # A worker must not use database connections inherited from the parent.
@@ -23,7 +27,7 @@ def main():
                                     after_fork=db_api.dispose_engine)
     wsgi = server.make_server(app.setup_app(), sock, CONF.api.threads)
     LOG.info('API listening on http://%s:%s', CONF.api.bind_host, CONF.api.bind_port)
-    server.serve(wsgi)
+    server.serve(wsgi, stop)
     return 0
 
 

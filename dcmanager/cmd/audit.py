@@ -10,33 +10,26 @@ all; a worker that dies ends the service with status 1 (its supervisor restarts 
 import os
 import signal
 import sys
-import threading
 import time
 
 from oslo_log import log as logging
 
 from dcmanager.audit import service
 from dcmanager.cmd import common
-from dcmanager.common import rpc
+from dcmanager.common import rpc, signals
 from dcmanager.conf import CONF
 from dcmanager.db import api as db_api
 
 LOG = logging.getLogger(__name__)
 
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 STOP_TIMEOUT = 10.0
 _WATCH_SECONDS = 0.5
 
 
-def _on_stop_signals(event):
-    for signum in _STOP_SIGNALS:
-        signal.signal(signum, lambda *_: event.set())
-
-
-def _run(audit, stopping):
+def _run(audit, stop):
     audit.start()
     try:
-        stopping.wait()
+        stop.wait()
     finally:
         audit.stop()
         rpc.cleanup()
@@ -46,11 +39,9 @@ def _worker_process():
     """The life of a forked worker: it never returns into the parent's code."""
     code = 0
     try:
+        stop = signals.install_in_child()
         db_api.dispose_engine()  # connections inherited from the parent are not ours
-        stopping = threading.Event()
-        _on_stop_signals(stopping)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-        _run(service.AuditService(scheduler=False, worker=True), stopping)
+        _run(service.AuditService(scheduler=False, worker=True), stop)
     except Exception:
         LOG.exception('Audit worker %s failed', os.getpid())
         code = 1
@@ -58,15 +49,16 @@ def _worker_process():
         os._exit(code)
 
 
-def _fork_workers(count):
-    # A stop signal that arrives while forking waits until every process has its handler.
-    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+def _fork_workers(count, stop):
     children = []
-    for _ in range(count):
-        pid = os.fork()
-        if pid == 0:
-            _worker_process()
-        children.append(pid)
+    with signals.held():  # a stop signal waits until every worker has its own handler
+        for _ in range(count):
+            if stop.requested:
+                break
+            pid = os.fork()
+            if pid == 0:
+                _worker_process()
+            children.append(pid)
     return children
 
 
@@ -107,19 +99,14 @@ def _wait_children(children):
     return failed
 
 
-def _serve_with_workers(count):
-    stopping = threading.Event()
-    children = _fork_workers(count)
-    try:
-        _on_stop_signals(stopping)
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+def _serve_with_workers(count, stop):
+    children = _fork_workers(count, stop)
     LOG.info('Audit workers %s started', children)
     scheduler = service.AuditService(scheduler=True, worker=False)
     scheduler.start()
     failed = False
     try:
-        while not stopping.wait(_WATCH_SECONDS):
+        while not stop.wait(_WATCH_SECONDS):
             ended = _reap(children)
             if ended:
                 LOG.error('Audit worker(s) ended unexpectedly: %s; stopping the service',
@@ -136,16 +123,15 @@ def _serve_with_workers(count):
 
 
 def main():
+    stop = signals.install()
     common.prepare()
     if CONF.transport_url.startswith('kombu+memory'):  # in-process: other processes unreachable
         if CONF.audit.workers > 1:
             LOG.info('In-process RPC transport: the audit worker runs in this process '
                      '([audit] workers applies with RabbitMQ)')
-        stopping = threading.Event()
-        _on_stop_signals(stopping)
-        _run(service.AuditService(scheduler=True, worker=True), stopping)
+        _run(service.AuditService(scheduler=True, worker=True), stop)
         return 0
-    return _serve_with_workers(CONF.audit.workers)
+    return _serve_with_workers(CONF.audit.workers, stop)
 
 
 if __name__ == '__main__':

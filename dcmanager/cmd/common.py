@@ -28,8 +28,10 @@ def prepare(argv=None, default_config_files=None):
 
 def open_files_needed():
     """Descriptors a service may hold at once: a connection per outbound worker and per API
-    thread (each with a spare for its token request), plus room for the database and logs."""
-    return 2 * CONF.work_queue.workers + 2 * CONF.api.threads + 1024
+    thread (each with a spare for its token request), the API's client connections, plus room
+    for the database and logs."""
+    return (2 * CONF.work_queue.workers + 2 * CONF.api.threads + CONF.api.connection_limit
+            + 1024)
 
 
 @contextlib.contextmanager

@@ -1,12 +1,11 @@
 """dcmanager-manager: the manager service (RPC server of subcloud and peer-group operations)."""
 
-import signal
 import sys
-import threading
 
 from oslo_log import log as logging
 
 from dcmanager.cmd import common
+from dcmanager.common import signals
 from dcmanager.conf import CONF
 from dcmanager.db import migration
 from dcmanager.manager import liveness, service
@@ -15,18 +14,20 @@ LOG = logging.getLogger(__name__)
 
 
 def main():
+    stop = signals.install()
     common.prepare()
     with common.startup_checks():
         liveness.check_config()
     if CONF.database.auto_upgrade:
         migration.upgrade()
+    if stop.requested:  # asked to stop while starting: nothing runs yet
+        return 0
     manager = service.ManagerService()
     manager.start()
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: stopping.set())
-    stopping.wait()
-    manager.stop()
+    try:
+        stop.wait()
+    finally:
+        manager.stop()
     return 0
 
 

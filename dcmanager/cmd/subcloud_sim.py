@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 
+from dcmanager.common import signals
 from dcmanager.simulator import service
 
 
@@ -47,6 +48,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    signals.install()  # until the simulator's loop takes the signals over
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format='%(asctime)s %(levelname)s %(name)s: %(message)s')

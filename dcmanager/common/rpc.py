@@ -6,12 +6,12 @@ processes and hosts.
 Work runs on the threading executor; nothing here uses eventlet.
 """
 
-from kombu.transport import memory as kombu_memory
 import oslo_messaging as messaging
 from oslo_messaging import opts as messaging_opts
 from oslo_messaging.rpc import dispatcher
 
 from dcmanager.common import context as dc_context
+from dcmanager.common import memory_transport
 from dcmanager.conf import CONF
 
 # The exceptions a manager may raise and the API may receive as themselves.
@@ -19,21 +19,7 @@ ALLOWED_EXMODS = ['dcmanager.common.exception']
 
 _TRANSPORT = None
 
-# oslo.messaging sets the in-process broker's polling interval to 0 "to speed up tests", which
-# makes every listener spin a CPU core (about a third of a core for an idle dcmanager-all). A
-# floor of 2 ms costs at most 2 ms of latency per message and nearly no CPU.
-_MEMORY_POLLING_FLOOR = 0.002
-
-
-def _polling_interval_get(transport):
-    return transport.__dict__.get('_dc_polling_interval', _MEMORY_POLLING_FLOOR)
-
-
-def _polling_interval_set(transport, value):
-    transport.__dict__['_dc_polling_interval'] = max(value or 0.0, _MEMORY_POLLING_FLOOR)
-
-
-kombu_memory.Transport.polling_interval = property(_polling_interval_get, _polling_interval_set)
+memory_transport.install()
 
 
 def get_transport():
@@ -47,7 +33,9 @@ def get_transport():
                 if group == 'oslo_messaging_rabbit':
                     CONF.register_opts(opts, group=group)
             CONF.set_default('heartbeat_timeout_threshold', 0, group='oslo_messaging_rabbit')
-        _TRANSPORT = messaging.get_rpc_transport(CONF, allowed_remote_exmods=ALLOWED_EXMODS)
+        _TRANSPORT = messaging.get_rpc_transport(
+            CONF, url=memory_transport.rpc_url(CONF.transport_url),
+            allowed_remote_exmods=ALLOWED_EXMODS)
     return _TRANSPORT
 
 

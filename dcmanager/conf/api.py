@@ -21,6 +21,21 @@ opts = [
     cfg.StrOpt('public_url',
                help='Base URL clients use to reach the API, used in the version document. '
                     'Defaults to the URL of the request.'),
+    cfg.IntOpt('connection_limit', default=1000, min=1,
+               help='Client connections each API process keeps open at once. Connections beyond '
+                    'it wait in the listen backlog until one closes: keep it above the number '
+                    'of clients that may be connected at once (each connection needs a file '
+                    'descriptor; the open-file limit is raised accordingly at start).'),
+    cfg.IntOpt('idle_timeout', default=60, min=1,
+               help='Seconds a client connection may stay idle (nothing received, no request in '
+                    'progress) before it is closed: a kept-alive connection between two '
+                    'requests, or a request body that stopped coming.'),
+    cfg.IntOpt('header_timeout', default=10, min=1,
+               help='Seconds a client has to send a whole request header, counted from the '
+                    'opening of its connection (or from the first byte of a later request on '
+                    'it); then the connection is closed. Bounds how long clients that send '
+                    'their headers slowly can hold connections, so they cannot lock other '
+                    'clients out for longer than this.'),
 ]
 
 

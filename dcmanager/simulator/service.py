@@ -12,6 +12,7 @@ import signal
 import sys
 import time
 
+from dcmanager.common import signals
 from dcmanager.simulator import addresses, http, limits, settings, siteconf, statefile
 from dcmanager.simulator import control as control_mod
 from dcmanager.simulator import fleet as fleet_mod
@@ -77,6 +78,8 @@ async def serve(options):
     stopping = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
+    if signals.stop_requested():  # the console script's handler caught one before this loop
+        stopping.set()
     started = time.monotonic()
     fleet = build(options)
     control_connections = set()

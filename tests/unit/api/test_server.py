@@ -1,13 +1,22 @@
-"""dcmanager.api.server.check_bind: noauth trusts every caller, so it only ever listens on loopback.
+"""dcmanager.api.server: the bind check, and the limits on client connections.
 
-Nothing here binds a socket or contacts anything: check_bind only reads the configuration.
+check_bind only reads the configuration (noauth trusts every caller, so it only ever listens on
+loopback). The limits are tested on real processes (dcmanager-all, dcmanager-api with workers)
+with real slow clients on loopback sockets.
 """
+
+import contextlib
+import http.client
+import socket
+import threading
+import time
 
 import pytest
 
 from dcmanager.api import server
 from dcmanager.common import exception
 from dcmanager.conf import CONF
+from tests.unit.cmd import test_processes as procs
 
 
 @pytest.fixture
@@ -71,3 +80,117 @@ def test_freeze_heap_takes_the_start_up_heap_out_of_collections():
         assert gc.get_freeze_count() >= len(kept)
     finally:
         gc.unfreeze()
+
+
+# ------------------------------------------------------------------ slow clients
+
+HEADER_TIMEOUT = 2
+# The header timeout, the server's check of it (every second) and the time to accept and answer
+# on a shared machine: well below the idle timeout (120 s), the only other way out.
+ANSWER_BOUND = HEADER_TIMEOUT + 4
+
+
+class _SlowClients:
+    """``count`` connections that never finish a request header: half of them send nothing,
+    half send a header line every half second (so that they are never idle)."""
+
+    def __init__(self, port, count):
+        self.socks = []
+        self.stopping = threading.Event()
+        for i in range(count):
+            sock = socket.create_connection(('127.0.0.1', port), timeout=10)
+            if i % 2:
+                sock.sendall(b'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n')
+            self.socks.append(sock)
+        self.thread = threading.Thread(target=self._trickle, daemon=True)
+        self.thread.start()
+
+    def _trickle(self):
+        while not self.stopping.wait(0.5):
+            for sock in self.socks[1::2]:
+                with contextlib.suppress(OSError):
+                    sock.sendall(b'X-Slow: 1\r\n')
+
+    def closed_by_the_server(self, timeout):
+        """How many of the connections the server closed within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        closed = 0
+        for sock in self.socks:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                closed += sock.recv(1024) == b''
+            except ConnectionResetError:
+                closed += 1
+            except TimeoutError:
+                pass
+        return closed
+
+    def close(self):
+        self.stopping.set()
+        self.thread.join(5)
+        for sock in self.socks:
+            sock.close()
+
+
+def _time_to_answer(port):
+    started = time.monotonic()
+    status, versions = procs._request(port, 'GET', '/')
+    assert status == 200 and versions['versions'][0]['id'] == 'v1.0'
+    return time.monotonic() - started
+
+
+def _locked_out_at_most_the_header_timeout(port, slow_count):
+    slow = _SlowClients(port, slow_count)
+    try:
+        waited = _time_to_answer(port)
+        assert waited < ANSWER_BOUND, 'a good client waited %.1f s' % waited
+        # Every slow connection is closed, those that waited in the backlog a header timeout
+        # after they were accepted.
+        assert slow.closed_by_the_server(2 * ANSWER_BOUND) == slow_count
+    finally:
+        slow.close()
+
+
+_LIMITS = {'api__header_timeout': HEADER_TIMEOUT, 'api__idle_timeout': 120}
+
+
+def test_slow_clients_beyond_the_connection_limit_lock_nobody_out(tmp_path):
+    conf, port = procs._config(tmp_path, api__connection_limit=20, **_LIMITS)
+    with procs.running(tmp_path, 'dcmanager-all', '--config-file', conf) as site:
+        procs._wait_serving(site, port)
+        _locked_out_at_most_the_header_timeout(port, 20 + 10)
+
+
+def test_api_workers_have_the_same_limits(tmp_path):
+    conf, port = procs._config(tmp_path, auth_strategy='noauth', api__workers=2,
+                               api__connection_limit=10, **_LIMITS)
+    with procs.running(tmp_path, 'dcmanager-api', '--config-file', conf) as api:
+        procs._wait_serving(api, port)
+        deadline = time.monotonic() + procs.START_TIMEOUT
+        while len(api.children()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        _locked_out_at_most_the_header_timeout(port, 2 * 10 + 10)
+
+
+def test_a_complete_request_is_served_while_slow_clients_wait(tmp_path):
+    """Below the limit, slow clients do not delay anybody at all, and keep-alive requests on one
+    connection are not cut by the header timeout."""
+    conf, port = procs._config(tmp_path, api__connection_limit=50, **_LIMITS)
+    with procs.running(tmp_path, 'dcmanager-all', '--config-file', conf) as site:
+        procs._wait_serving(site, port)
+        slow = _SlowClients(port, 10)
+        try:
+            conn = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+            try:
+                first = None
+                for _ in range(3):
+                    conn.request('GET', '/')
+                    resp = conn.getresponse()
+                    assert (resp.status, resp.read()[:1]) == (200, b'{')
+                    first = first or conn.sock
+                    assert conn.sock is first  # the same connection all along
+                    time.sleep(HEADER_TIMEOUT + 1)  # idle between requests: not a late header
+            finally:
+                conn.close()
+        finally:
+            slow.close()
