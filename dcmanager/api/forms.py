@@ -174,6 +174,9 @@ def _form_items(request):
 def _from_form(request, yaml_fields):
     body = {}
     for name, value in _form_items(request):
+        if not name:
+            # webob yields a part without a Content-Disposition name as None
+            raise exception.InvalidInput(reason='A part of the multipart body has no name')
         if _REPLACEMENT in name:
             raise exception.InvalidInput(reason='A field name is not valid UTF-8')
         if isinstance(value, str) and _REPLACEMENT in value:

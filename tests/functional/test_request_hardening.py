@@ -295,6 +295,16 @@ def test_a_wrong_multipart_boundary_says_so(api, site_state):
     _unchanged(api, site_state)
 
 
+def test_a_multipart_part_without_a_name_is_a_400(api, site_state):
+    # found by the fuzz tier: a part with no Content-Disposition name was a 500 (TypeError)
+    for method, path in (('POST', SUBCLOUDS), ('PATCH', SUBCLOUDS + '/sc1')):
+        resp = api.request(path, method=method, body=b'--B\r\n?\xc2\xbe--B--\r\n',
+                           headers=JSON, status=400,
+                           content_type='multipart/form-data; boundary=B')
+        assert resp.json['description'] == 'A part of the multipart body has no name'
+    _unchanged(api, site_state)
+
+
 @pytest.mark.parametrize('path, methods, message', [
     (GROUPS + '/%FF', ('GET', 'DELETE', 'PATCH'), 'The URL path is not valid UTF-8'),
     (SUBCLOUDS + '/sc%C3', ('GET', 'DELETE', 'PATCH'), 'The URL path is not valid UTF-8'),
