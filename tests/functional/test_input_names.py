@@ -152,7 +152,9 @@ def test_subcloud_names_are_refused_on_add_and_rename(api, name):
     assert _everything(api) == before
 
 
-def test_a_release_with_a_final_newline_is_refused(api):
-    # '$' of the release pattern matches before a final newline in Python's re.
-    form, files = forms.add_request(release='24.09\n')
-    forms.refused_add(api, form, files, 'Invalid release: %s' % PRINTABLE)
+@pytest.mark.parametrize('release', ['24.09\n', '24.09\r\n', '\n24.09'])
+def test_a_release_with_a_newline_is_refused(api, release):
+    # JSON Schema patterns are ECMA-262: '$' is the end of the text (in Python's re it also
+    # matches before a final newline, which let "24.09\n" through).
+    form, files = forms.add_request(release=release)
+    forms.refused_add(api, form, files, 'Invalid release: <major>.<minor>, for example 24.09')

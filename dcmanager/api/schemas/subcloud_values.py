@@ -45,6 +45,9 @@ def check_name(name, field='name'):
     """``name`` if it is a valid subcloud name, else InvalidInput."""
     if not isinstance(name, str) or not name:
         raise exception.InvalidInput(reason='%s required' % field)
+    if schemas.has_surrogates(name):
+        # Before any message quotes the name: it could not be encoded in the answer.
+        raise exception.InvalidInput(reason='%s invalid: %s' % (field, schemas.PRINTABLE))
     if integers.ref_id(name) is not None:
         raise exception.InvalidInput(reason='%s must contain alphabetic characters' % field)
     if len(name) > 255:

@@ -44,9 +44,7 @@ CREATE = {
         'group_id': _REF,
         'description': _TEXT,
         'location': _TEXT,
-        # allOf printable: '$' lets a final newline through (see schemas.PRINTABLE_RULE).
-        'release': {'type': 'string', 'pattern': r'^[0-9]{1,4}\.[0-9]{1,4}(\.[0-9]{1,4})?$',
-                    'allOf': [schemas.PRINTABLE_RULE]},
+        'release': {'type': 'string', 'pattern': r'^[0-9]{1,4}\.[0-9]{1,4}(\.[0-9]{1,4})?$'},
         'name': NAME,
         'migrate': _FLAG,
         'enroll': _FLAG,

@@ -117,3 +117,27 @@ def test_property_without_a_message_gets_the_schema_error():
     schema = {'type': 'object', 'properties': {'count': {'type': 'integer'}}}
     reason = _reason(schema, {'count': 'x'}, messages={})
     assert "'x' is not of type 'integer'" in reason
+
+
+# ------------------------------------------------------------------ ECMA-262 patterns
+
+@pytest.mark.parametrize('text', ['edge\n', 'edge\r\n', '\nedge'])
+def test_dollar_is_the_end_of_the_text_as_in_ecma_262(text):
+    # Python's re lets '$' match before a final newline; JSON Schema's patterns are ECMA-262.
+    schema = {'type': 'object', 'properties': {'n': {'type': 'string', 'pattern': '^[a-z]+$'}}}
+    with pytest.raises(exception.InvalidInput):
+        schemas.validate(schema, {'n': text}, {})
+    assert schemas.validate(schema, {'n': 'edge'}, {}) == {'n': 'edge'}
+
+
+@pytest.mark.parametrize('pattern, translated', [
+    ('^a$', r'^a\Z'), (r'^a\$$', r'^a\$\Z'), ('^[$]$', r'^[$]\Z'), (r'^[\]$]$', r'^[\]$]\Z'),
+])
+def test_only_end_anchors_are_translated(pattern, translated):
+    assert schemas._ecma_regex(pattern).pattern == translated
+
+
+def test_lone_surrogates_are_refused_in_any_field_and_key():
+    assert _reason(group_schema.UPDATE, {'description': 'a\ud800'}).startswith(
+        'Invalid group description: printable characters only')
+    assert _reason(group_schema.UPDATE, {'x\udc00': 1}) == 'Unexpected field: x\\udc00'
