@@ -6,8 +6,9 @@ The list reads plain rows (no object per summary) and writes its JSON column by 
 
 import pecan
 
-from dcmanager.api import policy, views
+from dcmanager.api import openapi, policy, views
 from dcmanager.api.controllers import base
+from dcmanager.api.schemas import responses
 from dcmanager.objects import alarm_summary as alarm_summary_obj
 from dcmanager.policies import alarms as rules
 
@@ -15,6 +16,7 @@ from dcmanager.policies import alarms as rules
 class AlarmsController(base.RestController):
     """GET /v1.0/alarms (any deeper path is 404, any other method 405)."""
 
+    @openapi.operation('The alarm summary of every subcloud', response=responses.ALARM_LIST)
     @pecan.expose('json')
     def get_all(self):
         ctx = base.context()

@@ -2,12 +2,15 @@
 
 import pecan
 
+from dcmanager.api import openapi
 from dcmanager.api.controllers import base
-from dcmanager.api.controllers.v1 import alarms, subcloud_groups, subclouds
+from dcmanager.api.controllers.v1 import alarms, openapi_document, subcloud_groups, subclouds
+from dcmanager.api.schemas import responses
 
 
 class V1Controller(base.RestController):
 
+    @openapi.operation('API version 1.0', response=responses.VERSION)
     @pecan.expose('json')
     def get_all(self):
         return {'id': 'v1.0', 'status': 'CURRENT'}
@@ -16,3 +19,4 @@ class V1Controller(base.RestController):
 pecan.route(V1Controller, 'subcloud-groups', subcloud_groups.SubcloudGroupsController())
 pecan.route(V1Controller, 'subclouds', subclouds.SubcloudsController())
 pecan.route(V1Controller, 'alarms', alarms.AlarmsController())
+pecan.route(V1Controller, 'openapi.json', openapi_document.OpenAPIController())

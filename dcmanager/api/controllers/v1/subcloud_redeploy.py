@@ -15,9 +15,9 @@ on the same bounded pool as an add.
 import pecan
 
 from dcmanager import objects
-from dcmanager.api import forms, policy, views
+from dcmanager.api import forms, openapi, policy, views
 from dcmanager.api.controllers import base
-from dcmanager.api.schemas import subcloud_values
+from dcmanager.api.schemas import responses, subcloud_values
 from dcmanager.api.schemas import subclouds as schema
 from dcmanager.policies import subclouds as rules
 
@@ -32,6 +32,8 @@ def _form(request):
 class SubcloudRedeployController(base.RestController):
     """PATCH /v1.0/subclouds/<ref>/redeploy (anything below it is 404)."""
 
+    @openapi.operation('Run the failed enrollment of a subcloud again', body=schema.REDEPLOY,
+                       forms=schema.YAML_FILES, response=responses.SUBCLOUD_DETAIL)
     @pecan.expose('json')
     def patch(self, ref):
         ctx = base.context()

@@ -11,10 +11,10 @@ import urllib.parse
 import pecan
 
 from dcmanager import objects
-from dcmanager.api import forms, policy, schemas, views
+from dcmanager.api import forms, openapi, policy, schemas, views
 from dcmanager.api.controllers import base
 from dcmanager.api.controllers.v1 import subcloud_redeploy
-from dcmanager.api.schemas import subcloud_values
+from dcmanager.api.schemas import responses, subcloud_values
 from dcmanager.api.schemas import subclouds as schema
 from dcmanager.common import exception, states
 from dcmanager.conf import CONF
@@ -50,6 +50,7 @@ def _next_url(query, last_id):
 class SubcloudDetailController(base.RestController):
     """GET /v1.0/subclouds/<ref>/detail (anything below it is 404)."""
 
+    @openapi.operation('Show a subcloud with its details', response=responses.SUBCLOUD_DETAIL)
     @pecan.expose('json')
     def get_all(self, ref):
         ctx = base.context()
@@ -62,6 +63,8 @@ class SubcloudsController(base.RestController):
     detail = SubcloudDetailController()
     redeploy = subcloud_redeploy.SubcloudRedeployController()
 
+    @openapi.operation('List subclouds (filters, pages)', query=schema.LIST_QUERY,
+                       response=responses.SUBCLOUD_LIST)
     @pecan.expose('json')
     def get_all(self):
         ctx = base.context()
@@ -79,12 +82,15 @@ class SubcloudsController(base.RestController):
             extra['next'] = _next_url(query, rows[-1].id)
         return base.json_text_response(views.subcloud_rows_json(rows, statuses, **extra))
 
+    @openapi.operation('Show a subcloud', response=responses.SUBCLOUD_SHOW)
     @pecan.expose('json')
     def get_one(self, ref):
         ctx = base.context()
         policy.authorize(rules.GET, ctx)
         return _show(ctx, ref, detail=False)
 
+    @openapi.operation('Add a subcloud and enroll it', body=schema.CREATE,
+                       forms=schema.YAML_FILES, response=responses.SUBCLOUD_DETAIL)
     @pecan.expose('json')
     def post(self):
         ctx = base.context()
@@ -102,6 +108,8 @@ class SubcloudsController(base.RestController):
                                             objects.Subcloud.encrypt_secrets(request.secrets))
         return _answer(ctx, added)
 
+    @openapi.operation('Update a subcloud', body=schema.UPDATE, forms=schema.YAML_FILES,
+                       response=responses.SUBCLOUD_DETAIL)
     @pecan.expose('json')
     def patch(self, ref):
         ctx = base.context()
@@ -125,6 +133,7 @@ class SubcloudsController(base.RestController):
                                                  secrets=secrets)
         return _answer(ctx, updated)
 
+    @openapi.operation('Delete an unmanaged subcloud', response=responses.DELETED)
     @pecan.expose('json')
     def delete(self, ref):
         ctx = base.context()

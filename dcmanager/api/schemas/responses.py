@@ -1,0 +1,106 @@
+"""JSON Schemas of the answers, built from the keys the views write (``dcmanager.api.views``).
+
+They document the 200 answers in the OpenAPI document, and the fuzz tier checks every answer
+against them. Extra keys are allowed (the CLI ignores them, and a key added to a view must not
+break a client); the keys the CLI reads are required.
+"""
+
+from dcmanager.api import views
+from dcmanager.objects import alarm_summary
+
+_TEXT = {'type': ['string', 'null']}
+_ID = {'type': 'integer', 'minimum': 1}
+# The view keys that are not nullable text.
+_SUBCLOUD_TYPES = {
+    'id': _ID,
+    'name': {'type': 'string'},
+    'group_id': _ID,
+    'peer_group_id': {'type': ['integer', 'null']},
+    'openstack-installed': {'type': 'boolean'},
+    'error-description': {'type': 'string'},
+    'management-state': {'type': 'string'},
+    'availability-status': {'type': 'string'},
+    'deploy-status': {'type': 'string'},
+}
+
+SUBCLOUD = {
+    'type': 'object',
+    'properties': {key: _SUBCLOUD_TYPES.get(key, _TEXT) for key, _name in views.SUBCLOUD_KEYS},
+    'required': [key for key, _name in views.SUBCLOUD_KEYS],
+}
+_ENDPOINT_STATUS = {
+    'type': 'object',
+    'properties': {'endpoint_type': {'type': 'string'}, 'sync_status': {'type': 'string'}},
+    'required': ['endpoint_type', 'sync_status'],
+}
+SUBCLOUD_SHOW = {
+    'allOf': [SUBCLOUD],
+    'properties': {'sync_status': {'type': 'string'},
+                   'endpoint_sync_status': {'type': 'array', 'items': _ENDPOINT_STATUS}},
+    'required': ['sync_status', 'endpoint_sync_status'],
+}
+SUBCLOUD_DETAIL = {
+    'allOf': [SUBCLOUD_SHOW],
+    'properties': {'oam_floating_ip': {'type': 'string'},
+                   'deploy_config_sync_status': {'type': 'string'},
+                   'region_name': _TEXT},
+    'required': ['oam_floating_ip', 'deploy_config_sync_status', 'region_name'],
+}
+SUBCLOUD_LIST = {
+    'type': 'object',
+    'properties': {'subclouds': {'type': 'array', 'items': SUBCLOUD},
+                   'next': {'type': 'string', 'description': 'the URL of the next page'}},
+    'required': ['subclouds'],
+}
+
+GROUP = {
+    'type': 'object',
+    'properties': {
+        'id': _ID, 'name': {'type': 'string'}, 'description': _TEXT,
+        'update_apply_type': {'type': 'string'},
+        'max_parallel_subclouds': {'type': 'integer'},
+        'created-at': _TEXT, 'updated-at': _TEXT,
+    },
+    'required': ['id', 'name', 'description', 'update_apply_type', 'max_parallel_subclouds',
+                 'created-at', 'updated-at'],
+}
+GROUP_LIST = {
+    'type': 'object',
+    'properties': {'subcloud_groups': {'type': 'array', 'items': {
+        'allOf': [GROUP], 'properties': {'subcloud_count': {'type': 'integer', 'minimum': 0}},
+        'required': ['subcloud_count']}}},
+    'required': ['subcloud_groups'],
+}
+
+_ALARM_KEYS = [{'subcloud_name': 'region_name'}.get(name, name)
+               for name in alarm_summary.AlarmSummary.LIST_COLUMNS]
+ALARM_LIST = {
+    'type': 'object',
+    'properties': {'alarm_summary': {'type': 'array', 'items': {
+        'type': 'object',
+        # -1: not known (cloud_status disabled).
+        'properties': {key: ({'type': 'integer', 'minimum': -1}
+                             if key in alarm_summary.COUNTS else _TEXT)
+                       for key in _ALARM_KEYS},
+        'required': _ALARM_KEYS}}},
+    'required': ['alarm_summary'],
+}
+
+DELETED = {'type': 'null', 'description': 'JSON null (the CLI requires 200 with a body)'}
+
+VERSIONS = {
+    'type': 'object',
+    'properties': {'versions': {'type': 'array', 'items': {
+        'type': 'object',
+        'properties': {'id': {'type': 'string'}, 'status': {'type': 'string'},
+                       'updated': {'type': 'string'}, 'links': {'type': 'array'}},
+        'required': ['id', 'status', 'links']}}},
+    'required': ['versions'],
+}
+VERSION = {
+    'type': 'object',
+    'properties': {'id': {'type': 'string'}, 'status': {'type': 'string'}},
+    'required': ['id', 'status'],
+}
+OPENAPI = {'type': 'object', 'required': ['openapi', 'info', 'paths'],
+           'description': 'this document'}
