@@ -27,7 +27,6 @@ _HANDLERS = (('get', ('get_all', 'get_one')), ('post', ('post',)), ('put', ('put
 _DECLARATION = '_dcmanager_openapi'
 # The handlers of a collection's own URL; the others (get_one, put, patch, delete) take one
 # more path argument, the item's.
-_COLLECTION = ('get_all', 'post')
 
 ERROR = {
     'type': 'object',
