@@ -6,6 +6,7 @@ part of it, so both are read. The schema is made by ``dcmanager-manage db_sync``
 server runs two workers on a free loopback port and is stopped by its pid.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -48,8 +49,12 @@ def wait_answering(proc, url, log):
             time.sleep(0.2)
 
 
-def test_gunicorn_serves_the_api_from_the_wsgi_entry_point(tmp_path):
-    conf, conf_dir = write_config(tmp_path)
+
+@contextlib.contextmanager
+def gunicorn_site(tmp_path, conf, conf_dir, workers):
+    """gunicorn serving the WSGI entry point on a free loopback port, its schema made by
+    ``dcmanager-manage db_sync`` first; yields the URL once it answers, stops it by its pid and
+    checks it exited 0."""
     subprocess.run([sys.executable, '-m', 'dcmanager.cmd.manage', '--config-file', str(conf),
                     '--config-dir', str(conf_dir), 'db_sync'],
                    check=True, stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
@@ -58,19 +63,14 @@ def test_gunicorn_serves_the_api_from_the_wsgi_entry_point(tmp_path):
     log = tmp_path / 'gunicorn.log'
     with open(log, 'wb') as out:
         proc = subprocess.Popen(
-            [sys.executable, '-m', 'gunicorn', '--bind', '127.0.0.1:%d' % port, '--workers', '2',
-             '--graceful-timeout', '10', 'dcmanager.wsgi.api:application'],
+            [sys.executable, '-m', 'gunicorn', '--bind', '127.0.0.1:%d' % port, '--workers',
+             str(workers), '--graceful-timeout', '10', 'dcmanager.wsgi.api:application'],
             cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=out,
             stderr=subprocess.STDOUT)
     url = 'http://127.0.0.1:%d' % port
     try:
-        root = wait_answering(proc, url + '/', log)
-        assert root.status_code == 200, root.text
-        assert root.json()['versions'][0]['id'] == 'v1.0'
-        groups = requests.get(url + '/v1.0/subcloud-groups', timeout=10)
-        assert groups.status_code == 200, groups.text
-        assert [g['name'] for g in groups.json()['subcloud_groups']] == ['Default']
-        assert requests.get(url + '/v1.0/subclouds', timeout=10).json() == {'subclouds': []}
+        wait_answering(proc, url + '/', log)
+        yield url
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGTERM)
@@ -80,5 +80,17 @@ def test_gunicorn_serves_the_api_from_the_wsgi_entry_point(tmp_path):
             proc.kill()
             proc.wait()
     assert proc.returncode == 0, log.read_text()[-3000:]
+
+
+def test_gunicorn_serves_the_api_from_the_wsgi_entry_point(tmp_path):
+    conf, conf_dir = write_config(tmp_path)
+    with gunicorn_site(tmp_path, conf, conf_dir, workers=2) as url:
+        root = requests.get(url + '/', timeout=10)
+        assert root.status_code == 200, root.text
+        assert root.json()['versions'][0]['id'] == 'v1.0'
+        groups = requests.get(url + '/v1.0/subcloud-groups', timeout=10)
+        assert groups.status_code == 200, groups.text
+        assert [g['name'] for g in groups.json()['subcloud_groups']] == ['Default']
+        assert requests.get(url + '/v1.0/subclouds', timeout=10).json() == {'subclouds': []}
     # the database named only in the config directory was the one served
     assert (tmp_path / 'state' / 'wsgi.sqlite').exists()

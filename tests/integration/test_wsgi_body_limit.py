@@ -9,15 +9,11 @@ point with its configuration from the environment, stopped by its pid.
 """
 
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 
 import requests
 
-from tests.integration.test_wsgi import free_port, wait_answering, write_config
+from tests.integration.test_wsgi import gunicorn_site, write_config
 
 LIMIT = 64 * 1024
 GROUPS = '/v1.0/subcloud-groups'
@@ -56,21 +52,8 @@ def _unfinished_chunked_post(port, chunks):
 def test_gunicorn_answers_413_for_a_chunked_body_beyond_the_limit(tmp_path):
     conf, conf_dir = write_config(tmp_path)
     (conf_dir / 'api.conf').write_text('[api]\nmax_request_body_size = %d\n' % LIMIT)
-    subprocess.run([sys.executable, '-m', 'dcmanager.cmd.manage', '--config-file', str(conf),
-                    '--config-dir', str(conf_dir), 'db_sync'],
-                   check=True, stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
-    port = free_port()
-    env = dict(os.environ, DCMANAGER_CONFIG_FILE=str(conf), DCMANAGER_CONFIG_DIR=str(conf_dir))
-    log = tmp_path / 'gunicorn.log'
-    with open(log, 'wb') as out:
-        proc = subprocess.Popen(
-            [sys.executable, '-m', 'gunicorn', '--bind', '127.0.0.1:%d' % port, '--workers', '1',
-             '--graceful-timeout', '10', 'dcmanager.wsgi.api:application'],
-            cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT)
-    url = 'http://127.0.0.1:%d' % port
-    try:
-        wait_answering(proc, url + '/', log)
+    with gunicorn_site(tmp_path, conf, conf_dir, workers=1) as url:
+        port = int(url.rsplit(':', 1)[1])
         # 20 chunks, 160 KiB, of a body that never ends: answered once the limit is passed
         status, body = _unfinished_chunked_post(port, 20)
         assert status == 413, body
@@ -87,12 +70,3 @@ def test_gunicorn_answers_413_for_a_chunked_body_beyond_the_limit(tmp_path):
         assert small.json()['description'] == 'Unexpected field: colour'
         listed = requests.get(url + GROUPS, timeout=10).json()['subcloud_groups']
         assert [g['name'] for g in listed] == ['Default']
-    finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, log.read_text()[-3000:]
