@@ -3,17 +3,17 @@
 From the outside in: request normalisation (``//`` collapses to ``/``, see NormalizeRequest),
 request id (``x-openstack-request-id``), the body size limit (``dcmanager.api.body_limit``, before
 authentication: an anonymous client cannot make the API read a huge body), keystonemiddleware
-``auth_token`` for every path but ``/`` when ``auth_strategy = keystone``, then pecan with the
-context and error hooks.
+``auth_token`` for every path but ``/`` when ``auth_strategy = keystone`` (behind a bound on the
+requests waiting for Keystone, ``dcmanager.api.auth``), then pecan with the context and error
+hooks.
 """
 
 import re
 
-from keystonemiddleware import auth_token
 from oslo_middleware import request_id
 
 from dcmanager import objects
-from dcmanager.api import body_limit, hooks, pecan_argspec, routing
+from dcmanager.api import auth, body_limit, hooks, pecan_argspec, routing
 from dcmanager.api.controllers import root
 from dcmanager.conf import CONF
 
@@ -57,7 +57,8 @@ def setup_app(conf=CONF):
     app = routing.make_app(root.RootController(), hooks=[
         hooks.ContextHook(noauth=conf.auth_strategy == 'noauth'), hooks.ErrorHook()])
     if conf.auth_strategy == 'keystone':
-        app = VersionDocumentBypass(app, auth_token.AuthProtocol(app, {'oslo_config_config': conf}))
+        gate = auth.KeystoneGate(app, conf, auth.default_slots(conf.api.threads))
+        app = VersionDocumentBypass(app, gate)
     app = body_limit.BodySizeLimit(app, conf.api.max_request_body_size)
     app = request_id.RequestId(app)
     return NormalizeRequest(app)

@@ -71,7 +71,19 @@ def to_response(exc, request_id=None, accept='*/*', method='GET'):
     """The HTTP error response for any exception raised while serving a request, its body in the
     format ``accept`` (the client's original Accept header) prefers; ``method`` is the request's
     (a 405 page names it)."""
-    error = _translate(exc, request_id)
+    return render(_translate(exc, request_id), accept, method)
+
+
+def unlogged_response(exc, accept='*/*', method='GET'):
+    """``to_response`` of a DCManagerException, without its log line: for refusals that come by
+    the thousand (their caller logs a summary)."""
+    error = http_error(int(exc.code), exc.message, type(exc).__name__,
+                       headers=exc.headers() or None)
+    return render(error, accept, method)
+
+
+def render(error, accept, method):
+    """The response of the webob HTTP exception ``error`` (see ``http_error``)."""
     request = webob.Request.blank('/', environ={'REQUEST_METHOD': method},
                                   headers={'Accept': accept or '*/*'})
     return request.get_response(error)

@@ -100,6 +100,21 @@ class Overloaded(ServiceUnavailable):
     msg_fmt = 'The %(queue)s work queue is full (%(limit)s jobs); try again later'
 
 
+# Keystone, as seen by the API's token validation (dcmanager.api.auth)
+
+class IdentityUnavailable(ServiceUnavailable):
+    msg_fmt = 'Keystone did not answer in time or refused the connection; try again later.'
+    retry_after = 5
+
+    def headers(self):
+        return {'Retry-After': str(self.retry_after)}
+
+
+class IdentityBusy(IdentityUnavailable):
+    msg_fmt = ('Keystone is slow to answer: %(slots)s requests are already waiting for it; '
+               'try again later.')
+
+
 # Subcloud groups
 
 class SubcloudGroupNotFound(NotFound):

@@ -11,7 +11,10 @@ opts = [
     cfg.IntOpt('workers', default=1, min=1,
                help='Number of API worker processes (dcmanager-api only; dcmanager-all runs one).'),
     cfg.IntOpt('threads', default=8, min=1,
-               help='Request threads in each API worker.'),
+               help='Request threads in each API worker. With auth_strategy = keystone, at '
+                    'most threads - 1 of them wait for Keystone at once (beyond that a request '
+                    'that needs Keystone is answered 503 at once), so that a hung Keystone '
+                    'never holds them all.'),
     cfg.IntOpt('max_request_body_size', default=10 * 1024 * 1024, min=64 * 1024,
                help='Largest request body the API accepts, in bytes; a larger one is answered '
                     '413 without being read (its Content-Length), or as soon as reading it '

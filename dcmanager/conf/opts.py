@@ -6,7 +6,7 @@ from oslo_config import cfg
 from oslo_db import options as db_options
 from oslo_messaging import transport as messaging_transport
 
-from dcmanager.conf import api, audit, database, default, identity, manager, subcloud
+from dcmanager.conf import api, audit, authtoken, database, default, identity, manager, subcloud
 
 _MODULES = (default, api, database, manager, audit, identity, subcloud)
 
@@ -21,7 +21,8 @@ def list_opts():
 
 
 def set_defaults():
-    """Show dcmanager's defaults for library options (oslo.db, oslo.messaging) in the sample.
+    """Show dcmanager's defaults for library options (oslo.db, oslo.messaging,
+    keystonemiddleware) in the sample.
 
     At run time ``dcmanager.conf`` sets them with ``CONF.set_default``, which the generator never
     sees: it prints the library's own option objects. So change those objects' defaults, the way
@@ -34,3 +35,4 @@ def set_defaults():
                      max_overflow=database._DEFAULT_MAX_OVERFLOW)
     cfg.set_defaults(messaging_transport._transport_opts,
                      transport_url=default.DEFAULT_TRANSPORT_URL)
+    authtoken.set_sample_defaults()

@@ -31,7 +31,8 @@ def _everything(api):
 
 @pytest.fixture
 def site_state(api, ctx):
-    """A group ``edge`` (id 2) holding the subcloud ``sc1`` (id 1)."""
+    """A group ``edge`` holding the subcloud ``sc1``; their ids are whatever the database gave
+    (a PostgreSQL sequence is not reset between tests)."""
     group = api.post_json(GROUPS, GROUP).json
     objects.Subcloud(name='sc1', group_id=group['id'], management_state=states.UNMANAGED,
                      availability_status=states.OFFLINE, deploy_status=states.DEPLOY_COMPLETE,
@@ -85,8 +86,16 @@ def test_no_argument_is_taken_from_the_query_string_or_the_body(api, site_state,
     _unchanged(api, site_state)
 
 
+def _ids(site_state):
+    groups, subclouds = site_state
+    group = next(g for g in groups['subcloud_groups'] if g['name'] == 'edge')
+    return {'group': group['id'], 'sc': subclouds['subclouds'][0]['id']}
+
+
 def test_the_list_filters_still_come_from_the_query_string(api, site_state):
-    assert [sc['name'] for sc in api.get(SUBCLOUDS + '?group_id=2').json['subclouds']] == ['sc1']
+    edge = _ids(site_state)['group']
+    assert [sc['name'] for sc in api.get(SUBCLOUDS + '?group_id=%d' % edge).json['subclouds']
+            ] == ['sc1']
     assert api.get(SUBCLOUDS + '?group_id=1').json['subclouds'] == []
     resp = api.get(SUBCLOUDS + '?name=sc1', headers=JSON, status=400)
     assert resp.json['description'] == 'Unexpected field: name'
@@ -133,16 +142,17 @@ SERVED = [
     ('/v1.0/alarms', 'GET'),
     (SUBCLOUDS, 'GET, POST'),
     (SUBCLOUDS + '/sc1', 'DELETE, GET, PATCH'),
-    (SUBCLOUDS + '/1/detail', 'GET'),
+    (SUBCLOUDS + '/{sc}/detail', 'GET'),
     (GROUPS, 'GET, POST'),
     (GROUPS + '/edge', 'DELETE, GET, PATCH'),
-    (GROUPS + '/2/subclouds', 'GET'),
+    (GROUPS + '/{group}/subclouds', 'GET'),
 ]
 METHODS = ('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE')
 
 
 @pytest.mark.parametrize('path, allow', SERVED)
 def test_every_other_method_is_405_with_the_served_methods(api, site_state, path, allow):
+    path = path.format(**_ids(site_state))
     for method in METHODS:
         if method in allow.split(', '):
             continue
@@ -156,6 +166,7 @@ def test_every_other_method_is_405_with_the_served_methods(api, site_state, path
 
 @pytest.mark.parametrize('path, allow', SERVED)
 def test_every_method_in_allow_is_served(api, site_state, path, allow):
+    path = path.format(**_ids(site_state))
     # DELETE last: it may succeed.
     for method in sorted(allow.split(', '), key=lambda m: (m == 'DELETE', m)):
         if method == 'GET':

@@ -5,6 +5,7 @@ Keystone runs from ``keystone_server.py`` (it must never be imported here: it ta
 created through Keystone's own API with random passwords that are never logged.
 """
 
+import contextlib
 import dataclasses
 import os
 import secrets
@@ -75,6 +76,16 @@ class Keystone:
     def token(self, user):
         """A fresh project-scoped token of ``user``."""
         return self.session(user).get_token()
+
+    @contextlib.contextmanager
+    def frozen(self):
+        """Keystone stopped (SIGSTOP) and continued after: it accepts connections (the kernel
+        queues them) and answers none."""
+        os.kill(self.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(self.pid, signal.SIGCONT)
 
     def revoke(self, token):
         """DELETE /v3/auth/tokens as the system admin."""
@@ -166,6 +177,7 @@ def keystone(tmp_path_factory):
             if url is None:
                 continue  # the free port was taken meanwhile: another one
             server = Keystone(url, admin_password)
+            server.pid = proc.pid
             server.config_file = os.path.join(workdir, 'keystone.conf')
             server.provision()
             yield server

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from dcmanager.api import auth as dc_auth
 from dcmanager.api import policy as dc_policy
 from dcmanager.conf import CONF
 
@@ -98,6 +99,42 @@ def test_revoked_token_is_401_once_the_cache_expires(keystone_api, keystone_auth
             break
         time.sleep(0.2)
     assert status == 401
+
+
+@pytest.fixture
+def long_cache_api(site, keystone_auth):
+    """The API behind keystonemiddleware with valid tokens cached for a minute."""
+    previous = CONF.keystone_authtoken.token_cache_time
+    CONF.set_override('token_cache_time', 60, group='keystone_authtoken')
+    try:
+        yield site.app()
+    finally:
+        CONF.set_override('token_cache_time', previous, group='keystone_authtoken')
+        site.reset_database()
+
+
+def test_a_frozen_keystone_is_a_prompt_503_and_cached_tokens_still_work(long_cache_api,
+                                                                       keystone_auth):
+    api = long_cache_api
+    known, fresh = keystone_auth.token('dc-reader'), keystone_auth.token('dc-reader')
+    api.get(BASE, headers=_auth(known), status=200)  # validated: now in the cache
+    with keystone_auth.frozen():
+        resp = api.get(BASE, headers=_auth(fresh), status=503)
+        assert resp.json['error'] == 'IdentityUnavailable'
+        assert resp.headers['Retry-After'] == '5'
+        # Not asked again for a while: at once, the same answer.
+        resp = api.get(BASE, headers=_auth(fresh), status=503)
+        assert resp.json['error'] == 'IdentityUnavailable'
+        # The token validated before Keystone froze needs no Keystone.
+        assert _names(api, known) == ['Default']
+    # Keystone back: once Retry-After has passed, the fresh token is accepted.
+    deadline = time.monotonic() + dc_auth.RETRY_AFTER + 20
+    while True:
+        resp = api.get(BASE, headers=_auth(fresh), expect_errors=True)
+        if resp.status_int != 503 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert resp.status_int == 200, resp.text
 
 
 # ------------------------------------------------------------------ reader
