@@ -85,10 +85,8 @@ def observe(pool, target, managed, connections=None):
         return availability.failed(str(e))
     try:
         answer = client.audit(audits)
-    except exception.DCManagerException as e:  # IdentityError, SubcloudUnreachable
+    except exception.OutboundError as e:  # its message says what failed, for the log
         return availability.failed(str(e))
-    except ValueError:
-        return availability.failed('the audit agent answered something that is not JSON')
     finally:
         if connections is not None:
             connections.used(client.session)

@@ -86,14 +86,68 @@ class ServiceUnavailable(DCManagerException):
     code = http.HTTPStatus.SERVICE_UNAVAILABLE
 
 
-class IdentityError(DCManagerException):
-    msg_fmt = 'Could not authenticate to %(target)s: %(reason)s'
+# Outbound calls (to a subcloud, to the peer site): raised by dcmanager.drivers where the failure
+# is detected, one class per failure a caller acts on differently. Callers decide by class (and
+# by the structured attributes), never by the message, which is for operators.
+
+class OutboundError(DCManagerException):
+    """A call to another system failed; raised as one of the subclasses below.
+
+    Keyword arguments, also attributes: ``target`` the URL called; ``reason`` what went wrong,
+    for operators (never a secret); ``kind`` the detail within the class (``KINDS``);
+    ``service`` the part of the target that failed: ``identity`` (its Keystone: the token
+    request) or ``agent`` (the service called with the token); ``status`` the HTTP status
+    of the answer, when there was one.
+    """
+
+    msg_fmt = 'The call to %(target)s failed: %(reason)s'
     code = http.HTTPStatus.BAD_GATEWAY
+    KINDS = ()
+    # The message by ``service`` (``msg_fmt`` without one): what an operator reads in a failed
+    # enrollment or an audit log.
+    formats = {'identity': 'Could not authenticate to %(target)s: %(reason)s',
+               'agent': 'Subcloud at %(target)s did not answer: %(reason)s'}
+
+    def __init__(self, message=None, **kwargs):
+        if message is None and kwargs.get('service') in self.formats:
+            message = self.formats[kwargs['service']] % kwargs
+        super().__init__(message, **kwargs)
+
+    target = property(lambda self: self.kwargs.get('target'))
+    reason = property(lambda self: self.kwargs.get('reason'))
+    kind = property(lambda self: self.kwargs.get('kind', self.KINDS[0] if self.KINDS else None))
+    service = property(lambda self: self.kwargs.get('service'))
+    status = property(lambda self: self.kwargs.get('status'))
 
 
-class SubcloudUnreachable(DCManagerException):
-    msg_fmt = 'Subcloud at %(target)s did not answer: %(reason)s'
-    code = http.HTTPStatus.BAD_GATEWAY
+class TargetUnreachable(OutboundError):
+    """No connection: refused, no route to the host, a name that does not resolve, or one the
+    target closed or reset before answering."""
+
+    KINDS = ('connection', 'refused', 'no-route', 'dns')
+
+
+class TargetTimedOut(OutboundError):
+    """No answer in time: the connect or read timeout, the caller's deadline, or a token
+    renewal (another caller's) that did not end in time."""
+
+    code = http.HTTPStatus.GATEWAY_TIMEOUT
+    KINDS = ('timeout', 'connect', 'read', 'deadline', 'renewal')
+
+
+class AuthenticationRefused(OutboundError):
+    """The target refused our credentials (HTTP 401 or 403 from its Keystone, or from the
+    service after a renewed token): a wrong password, a locked or disabled user."""
+
+    KINDS = ('unauthorized', 'forbidden')
+
+
+class AnswerRejected(OutboundError):
+    """The target answered, and the answer is not usable: an unexpected HTTP status, a body
+    that is not what the API gives, a TLS handshake that failed, or plain HTTP on an https
+    port."""
+
+    KINDS = ('status', 'malformed', 'tls', 'plain-http')
 
 
 class Overloaded(ServiceUnavailable):

@@ -14,8 +14,9 @@ Every call from a site to a subcloud or to the peer site authenticates through h
 * Renewal is single-flight per key: concurrent callers that need the same token wait for the one
   request in flight. A renewal that hangs past ``[token_cache] renewal_timeout`` is abandoned and
   the next caller starts a new one; nothing can stay stuck. A renewal the identity service
-  fails raises ``IdentityError`` for every caller waiting on it; a failure of the store itself
-  (the site's database) is raised as it is, never blamed on the subcloud.
+  fails raises the same ``OutboundError`` (``TargetUnreachable``, ``TargetTimedOut``,
+  ``AuthenticationRefused`` or ``AnswerRejected``) for every caller waiting on it; a failure of
+  the store itself (the site's database) is raised as it is, never blamed on the subcloud.
 * The store behind the cache is pluggable (``TokenStore``): ``MemoryTokenStore`` per process, or the
   database store (``dcmanager.objects.token_store``) shared by every process of the site, which
   adds a lease so that the whole site makes one token request per key at a time.
@@ -30,7 +31,6 @@ import threading
 import time
 
 from keystoneauth1 import access
-from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 from oslo_log import log as logging
@@ -317,8 +317,7 @@ class TokenCache:
                     raise flight.error
                 return flight.token
             if time.monotonic() >= deadline:
-                raise exception.IdentityError(target=key.auth_url,
-                                              reason='token renewal timed out')
+                raise _renewal_timed_out(key)
             # The renewal hung: abandon it (if nobody did already) and try again ourselves.
             with self._lock:
                 if self._flights.get(digest) is flight:
@@ -356,22 +355,20 @@ class TokenCache:
                 break  # its lease is about to lapse; ours is the next renewal
             left = transport.remaining()
             if left is not None and left <= self.LEASE_POLL_SECONDS:
-                raise exception.IdentityError(target=key.auth_url,
-                                              reason='token renewal timed out')
+                raise _renewal_timed_out(key)
             # Another process of the site is renewing: use its token when it lands.
             time.sleep(self.LEASE_POLL_SECONDS)
         released = False
         try:
             try:
                 token = fetch()
-            except exception.IdentityError:
+            except exception.OutboundError:
                 raise
             except Exception as e:
                 # The identity service's failure: the caller's subcloud (or peer) is at fault.
                 # A failure of the store (the site's own database) is not: it goes up as it is,
                 # so that nobody counts it against the subcloud.
-                raise exception.IdentityError(target=key.auth_url, reason=_reason(e),
-                                              failure=_failure(e)) from None
+                raise failure(e, key.auth_url) from None
             self.store.put(digest, token, release_lease=granted)
             released = True
             LOG.debug('New token for %s (expires %s)', key.auth_url, token.expires_at)
@@ -397,25 +394,25 @@ class TokenCache:
         return self.store.purge_expired()
 
 
-def _failure(error):
-    """What kind of connection failure ``error`` is ('timeout', 'tls'), None for others."""
-    if isinstance(error, ks_exc.ConnectTimeout | ks_exc.RequestTimeout):
-        return 'timeout'
-    if isinstance(error, ks_exc.SSLError):
-        return 'tls'
-    return None
+def failure(error, auth_url):
+    """The typed ``OutboundError`` (``service='identity'``) for the failed token request's
+    ``error`` to the identity service at ``auth_url``."""
+    cls, kind, status = transport.classify(error)
+    if status is not None:
+        reason = 'HTTP %s from the identity service' % status
+    elif kind == 'tls':
+        reason = 'TLS handshake with the identity service failed'
+    elif kind == 'malformed':
+        reason = 'the identity service gave an answer this site cannot use'
+    else:
+        what = 'timed out' if cls is exception.TargetTimedOut else 'unreachable'
+        reason = transport.detailed('identity service %s' % what, kind)
+    return cls(target=auth_url, reason=reason, kind=kind, status=status, service='identity')
 
 
-def _reason(error):
-    if isinstance(error, ks_exc.http.HttpError):
-        return 'HTTP %s from the identity service' % error.http_status
-    if isinstance(error, ks_exc.SSLError):
-        return 'TLS handshake with the identity service failed'
-    if isinstance(error, ks_exc.ConnectFailure):
-        return 'identity service unreachable'
-    if isinstance(error, ks_exc.ConnectTimeout | ks_exc.RequestTimeout):
-        return 'identity service timed out'
-    return error.__class__.__name__
+def _renewal_timed_out(key):
+    return exception.TargetTimedOut(target=key.auth_url, reason='token renewal timed out',
+                                    kind='renewal', service='identity')
 
 
 class CachedPassword(v3.Password):

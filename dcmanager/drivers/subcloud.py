@@ -72,29 +72,28 @@ class SubcloudClient:
         token: ``{"region_name", "project_id", "user_id"}``, the region being that of the
         identity endpoint in the token's catalog (a subcloud's region name).
 
-        ``IdentityError`` when the identity service is unreachable, refuses the credentials or
-        gives a token without an identity endpoint; when an https URL failed at TLS or timed
-        out and its port answers plain HTTP, the error says so (``PLAIN_HTTP``).
+        An ``OutboundError`` (``service='identity'``) when the identity service is unreachable
+        (``TargetUnreachable``), does not answer in time (``TargetTimedOut``), refuses the
+        credentials (``AuthenticationRefused``) or gives a token without an identity endpoint
+        (``AnswerRejected``); when an https URL failed at TLS or timed out and its port answers
+        plain HTTP, ``AnswerRejected`` of kind ``plain-http`` (its reason ``PLAIN_HTTP``).
         """
         try:
             auth_ref = self.session.auth.get_access(self.session)
-        except exception.IdentityError as e:
-            if e.kwargs.get('failure') in ('timeout', 'tls') and \
-                    self._answers_plain_http(self.identity_url):
-                raise exception.IdentityError(target=self.identity_url, reason=PLAIN_HTTP,
-                                              failure='plain-http') from None
+        except (exception.TargetTimedOut, exception.AnswerRejected) as e:
+            if _tls_or_timeout(e) and self._answers_plain_http(self.identity_url):
+                raise _plain_http(self.identity_url, 'identity') from None
             raise
         except ks_exc.ClientException as e:
-            raise exception.IdentityError(target=self.identity_url,
-                                          reason=e.__class__.__name__) from None
+            raise identity.failure(e, self.identity_url) from None
         endpoints = auth_ref.service_catalog.get_endpoints(service_type='identity')
         regions = [ep.get('region_id') or ep.get('region')
                    for ep in endpoints.get('identity', [])]
         regions = [region for region in regions if region]
         if not regions:
-            raise exception.IdentityError(target=self.identity_url,
-                                          reason='the token has no identity endpoint with a '
-                                                 'region in its catalog')
+            raise exception.AnswerRejected(
+                target=self.identity_url, kind='malformed', service='identity',
+                reason='the token has no identity endpoint with a region in its catalog')
         return {'region_name': regions[0], 'project_id': auth_ref.project_id,
                 'user_id': auth_ref.user_id}
 
@@ -104,7 +103,9 @@ class SubcloudClient:
         All of it (a token request, when one is needed, and the agent's answer) takes at most
         the pool's connect + read timeouts. A 401 is retried once with a renewed token
         (keystoneauth and the token cache), a connection that failed once more, a timeout never;
-        any other failure raises ``SubcloudUnreachable`` (``IdentityError`` for the token).
+        any other failure raises an ``OutboundError``: ``service='identity'`` for the token (as
+        ``identity_info``), ``service='agent'`` for the agent's answer, an answer that is not
+        JSON included (``AnswerRejected`` of kind ``malformed``).
         """
         with transport.deadline(self.connect_timeout + self.read_timeout):
             try:
@@ -115,25 +116,20 @@ class SubcloudClient:
                     # idle keep-alive one) is safely tried once more; a timeout is not (it
                     # would double the time a hung subcloud holds the audit).
                     resp = self._patch(audits)
-            except exception.IdentityError as e:
+            except exception.AnswerRejected as e:
                 # Only a TLS failure is probed here, never a timeout: a hung subcloud is
                 # audited again and again, and each probe would hold the audit longer.
-                if e.kwargs.get('failure') == 'tls' and \
-                        self._answers_plain_http(self.identity_url):
-                    raise exception.IdentityError(target=self.identity_url, reason=PLAIN_HTTP,
-                                                  failure='plain-http') from None
+                if e.kind == 'tls' and self._answers_plain_http(self.identity_url):
+                    raise _plain_http(self.identity_url, 'identity') from None
                 raise
-            except ks_exc.SSLError:
-                reason = PLAIN_HTTP if self._answers_plain_http(self.agent_url) else 'TLS failure'
-                raise exception.SubcloudUnreachable(target=self.agent_url,
-                                                    reason=reason) from None
-            except ks_exc.http.HttpError as e:
-                raise exception.SubcloudUnreachable(target=self.agent_url,
-                                                    reason='HTTP %s' % e.http_status) from None
             except ks_exc.ClientException as e:
-                raise exception.SubcloudUnreachable(target=self.agent_url,
-                                                    reason=self._reason(e)) from None
-        return resp.json()
+                raise self._agent_failure(e) from None
+        try:
+            return resp.json()
+        except ValueError:
+            raise exception.AnswerRejected(
+                target=self.agent_url, kind='malformed', service='agent',
+                reason='the audit agent answered something that is not JSON') from None
 
     @staticmethod
     def _answers_plain_http(url):
@@ -144,11 +140,35 @@ class SubcloudClient:
                                     json={name: '' for name in audits}, raise_exc=True,
                                     connect_retries=0)
 
-    def _reason(self, error):
-        if isinstance(error, ks_exc.ConnectTimeout):
-            return 'no answer within the time allowed (connect %g s, read %g s, %g s in all)' % (
+    def _agent_failure(self, error):
+        """The typed ``OutboundError`` (``service='agent'``) for the agent call's ``error``."""
+        cls, kind, status = transport.classify(error)
+        if kind == 'tls' and self._answers_plain_http(self.agent_url):
+            return _plain_http(self.agent_url, 'agent')
+        if status is not None:
+            reason = 'HTTP %s' % status
+        elif cls is exception.TargetTimedOut:
+            reason = 'no answer within the time allowed (connect %g s, read %g s, %g s in all)' % (
                 self.connect_timeout, self.read_timeout,
                 self.connect_timeout + self.read_timeout)
-        if isinstance(error, ks_exc.ConnectFailure):
-            return 'connection failed'
-        return error.__class__.__name__
+        elif kind == 'tls':
+            reason = 'TLS failure'
+        elif kind == 'malformed':
+            reason = 'the audit agent gave an answer this site cannot use'
+        else:
+            reason = transport.detailed('connection failed', kind)
+        return cls(target=self.agent_url, reason=reason, kind=kind, status=status,
+                   service='agent')
+
+
+def _tls_or_timeout(error):
+    """A failure that plain HTTP on an https port causes: a TLS failure, or a timeout of the
+    request itself (not of another caller's token renewal)."""
+    if isinstance(error, exception.TargetTimedOut):
+        return error.kind != 'renewal'
+    return error.kind == 'tls'
+
+
+def _plain_http(url, service):
+    return exception.AnswerRejected(target=url, reason=PLAIN_HTTP, kind='plain-http',
+                                    service=service)

@@ -14,9 +14,14 @@ way to pass a timeout to the token request it sends for them.
 ``answers_plain_http`` tells, for an https URL whose TLS connection failed or timed out, whether
 its port answers plain HTTP instead (the usual mistake: ``[subcloud] scheme`` against an
 http-only service), with a short, bounded probe.
+
+``classify`` tells what a failed request's exception (keystoneauth's, or requests') means: the
+``dcmanager.common.exception.OutboundError`` class a driver raises for it and its ``kind``,
+found from the exception's causes (the socket error under urllib3's), never from its message.
 """
 
 import contextlib
+import errno
 import functools
 import os
 import socket
@@ -24,8 +29,11 @@ import threading
 import time
 from urllib import parse
 
+from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 import requests
+
+from dcmanager.common import exception
 
 _local = threading.local()
 
@@ -133,3 +141,79 @@ def answers_plain_http(url, seconds=PROBE_SECONDS):
     except (OSError, ValueError):
         return False
     return head == b'HTTP/'
+
+
+def _causes(error):
+    """``error`` and what it wraps, outermost first: explicit causes and contexts, urllib3's
+    ``reason`` and requests' wrapped exception."""
+    seen = []
+    while isinstance(error, BaseException) and not any(error is e for e in seen):
+        seen.append(error)
+        wrapped = error.__cause__ or error.__context__ or getattr(error, 'reason', None)
+        if not isinstance(wrapped, BaseException) and error.args:
+            wrapped = error.args[0]
+        error = wrapped
+    return seen
+
+
+def _unreachable_kind(causes):
+    for cause in causes:
+        if isinstance(cause, socket.gaierror):
+            return 'dns'
+        if isinstance(cause, ConnectionRefusedError):
+            return 'refused'
+        if isinstance(cause, OSError) and cause.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+            return 'no-route'
+    return 'connection'
+
+
+def _timeout_kind(causes):
+    for cause in causes:
+        if isinstance(cause, DeadlineExceeded):
+            return 'deadline'
+        if isinstance(cause, requests.exceptions.ConnectTimeout):
+            return 'connect'
+        if isinstance(cause, requests.exceptions.ReadTimeout):
+            return 'read'
+    return 'timeout'
+
+
+# What an operator reads of a kind, after what failed ("identity service unreachable (...)").
+_DETAILS = {'refused': 'connection refused', 'no-route': 'no route to the host',
+            'dns': 'its host name does not resolve', 'connect': 'no connection in time',
+            'read': 'no answer in time', 'deadline': 'no time was left for the request'}
+
+
+def detailed(text, kind):
+    """``text`` followed by what ``kind`` says in parentheses, when it says more."""
+    detail = _DETAILS.get(kind)
+    return '%s (%s)' % (text, detail) if detail else text
+
+
+def classify(error):
+    """``(class, kind, status)`` of the ``OutboundError`` that a failed request's ``error``
+    (a keystoneauth or requests exception) is; ``status`` the HTTP status answered, or None."""
+    causes = _causes(error)
+    if isinstance(error, ks_exc.http.HttpError):
+        status = error.http_status
+        if status in (401, 403):
+            return (exception.AuthenticationRefused,
+                    'unauthorized' if status == 401 else 'forbidden', status)
+        if status in (408, 504):
+            return exception.TargetTimedOut, 'timeout', status
+        return exception.AnswerRejected, 'status', status
+    if isinstance(error, ks_exc.SSLError | requests.exceptions.SSLError):
+        return exception.AnswerRejected, 'tls', None
+    if isinstance(error, ks_exc.ConnectTimeout | requests.exceptions.Timeout):
+        return exception.TargetTimedOut, _timeout_kind(causes), None
+    if isinstance(error, ks_exc.ConnectFailure | requests.exceptions.ConnectionError):
+        return exception.TargetUnreachable, _unreachable_kind(causes), None
+    if isinstance(error, TimeoutError):
+        return exception.TargetTimedOut, 'timeout', None
+    if isinstance(error, OSError):  # a socket error not wrapped by requests
+        return exception.TargetUnreachable, _unreachable_kind(causes), None
+    if isinstance(error, ValueError):  # a body that is not JSON (requests' JSONDecodeError)
+        return exception.AnswerRejected, 'malformed', None
+    # Anything else keystoneauth raises (a failed version discovery, an unknown connection
+    # error): the target gave nothing this site can use.
+    return exception.AnswerRejected, 'malformed', None

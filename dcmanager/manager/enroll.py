@@ -82,16 +82,27 @@ def recover_dead_owners(context, host):
 
 
 def _identity_failure(error, url):
-    reason = str(error.kwargs.get('reason', error))
-    if error.kwargs.get('failure') == 'plain-http':
-        return '%s: %s.' % (url, reason)
-    if 'HTTP 401' in reason:
-        return ('Authentication to the subcloud\'s identity service at %s failed (HTTP 401): '
-                'check admin_password in the bootstrap values.' % url)
-    if 'unreachable' in reason or 'timed out' in reason:
+    """What a failed enrollment says of ``error`` (an ``OutboundError``) from the identity
+    service at ``url``: decided by its class, never by its text."""
+    if isinstance(error, exception.AuthenticationRefused):
+        return ('Authentication to the subcloud\'s identity service at %s failed (HTTP %s): '
+                'check admin_password in the bootstrap values.' % (url, error.status))
+    if isinstance(error, exception.TargetUnreachable | exception.TargetTimedOut):
         return ('The subcloud\'s identity service at %s is unreachable (%s): check the '
-                'bootstrap-address and that the subcloud is up.' % (url, reason))
-    return 'The subcloud\'s identity service at %s failed: %s.' % (url, reason)
+                'bootstrap-address and that the subcloud is up.' % (url, error.reason))
+    if isinstance(error, exception.AnswerRejected) and error.kind == 'plain-http':
+        return '%s: %s.' % (url, error.reason)
+    return 'The subcloud\'s identity service at %s failed: %s.' % (url, error.reason)
+
+
+def _agent_failure(error, url):
+    """What a failed enrollment says of ``error`` (an ``OutboundError``) from the audit agent
+    at ``url`` (or from the identity service, for its token)."""
+    if isinstance(error, exception.AnswerRejected) and error.kind == 'malformed' \
+            and error.service == 'agent':
+        return 'The subcloud\'s audit agent at %s gave an answer this site does not understand.' \
+            % url
+    return 'The subcloud\'s audit agent at %s did not answer: %s.' % (url, error)
 
 
 class Enroller:
@@ -179,7 +190,7 @@ class Enroller:
         client = subcloud_driver.for_address(self.pool, subcloud.bootstrap_address, password)
         try:
             region = client.identity_info()['region_name']
-        except exception.IdentityError as e:
+        except exception.OutboundError as e:
             self._fail(context, subcloud.id, states.DEPLOY_PRE_ENROLL,
                        states.DEPLOY_PRE_ENROLL_FAILED,
                        _identity_failure(e, client.identity_url) + _RETRY_HINT)
@@ -210,12 +221,11 @@ class Enroller:
         try:
             answer = client.audit(('base_audit',))
             availability = answer['base_audit']['availability']
-        except (exception.IdentityError, exception.SubcloudUnreachable) as e:
+        except exception.OutboundError as e:
             self._fail(context, subcloud.id, states.DEPLOY_ENROLLING, states.DEPLOY_ENROLL_FAILED,
-                       'The subcloud\'s audit agent at %s did not answer: %s.%s'
-                       % (client.agent_url, e, _RETRY_HINT))
+                       _agent_failure(e, client.agent_url) + _RETRY_HINT)
             return
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError):
             self._fail(context, subcloud.id, states.DEPLOY_ENROLLING, states.DEPLOY_ENROLL_FAILED,
                        'The subcloud\'s audit agent at %s gave an answer this site does not '
                        'understand.%s' % (client.agent_url, _RETRY_HINT))

@@ -21,7 +21,7 @@ from tests.integration import sim_fixture
 
 BASE = '/v1.0/subclouds'
 PASSWORD = 'Sim-Enroll-Pw-1'
-COUNT = 8
+COUNT = 9
 
 
 @pytest.fixture(scope='module')
@@ -179,3 +179,19 @@ def test_https_against_a_plain_http_port_says_to_set_the_scheme(api, sim):
     assert done['deploy-status'] == 'pre-enroll-failed'
     assert ('https://%s:%d/v3: the port answers plain HTTP, not TLS; set [subcloud] scheme = '
             'http.' % (address, sim.identity_port)) in done['error-description']
+
+
+def test_a_forbidden_token_request_fails_as_an_authentication_failure(api, sim):
+    # The reason holds no "HTTP 401": the description follows the error's class.
+    address = sim.addresses[8]
+    sim.patch(address, status=403)
+    try:
+        added = _add(api, 'sc9', 9, address)
+        done = forms.wait_settled(api, added['id'])
+    finally:
+        sim.patch(address, status=None)
+    assert done['deploy-status'] == 'pre-enroll-failed'
+    assert 'Authentication to the subcloud\'s identity service' in done['error-description']
+    assert 'HTTP 403' in done['error-description']
+    assert 'admin_password' in done['error-description']
+    assert PASSWORD not in done['error-description']

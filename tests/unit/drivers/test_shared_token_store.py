@@ -115,7 +115,7 @@ def test_a_renewal_leaves_the_lease_free_in_the_same_write(store):
     assert row['lease_until'] is None and row['token_ciphertext']
     # a renewal that fails gives the lease up too
     records = store.records
-    with pytest.raises(exception.IdentityError):
+    with pytest.raises(exception.OutboundError):
         cache.get(identity.CacheKey('http://127.0.1.10:5001/v3', 'a', 'b', 'c', 'd'),
                   lambda: 1 / 0)
     assert all(r['lease_until'] is None for r in _rows())

@@ -156,7 +156,7 @@ def test_failed_renewal_raises_for_every_waiter_and_is_not_cached(site):
     with concurrent.futures.ThreadPoolExecutor(20) as pool:
         futures = [pool.submit(cache.get, KEY, fetch) for _ in range(20)]
         errors = [f.exception(timeout=10) for f in futures]
-    assert all(isinstance(e, exception.IdentityError) for e in errors)
+    assert all(isinstance(e, exception.TargetUnreachable) for e in errors)
     assert 'Could not authenticate to http://127.0.1.1:5001/v3' in str(errors[0])
     assert fetch.calls == 1
     fetch.error = None
