@@ -46,6 +46,15 @@ class BodyRequired(BadRequest):
     msg_fmt = 'Body required'
 
 
+class InvalidStateTransition(DCManagerException):
+    """A move the state table (``common/states.py``) does not allow: a conflict with the
+    current state."""
+
+    msg_fmt = ('The %(table)s cannot go from %(from_state)s to %(to_state)s (from '
+               '%(from_state)s: %(allowed)s)')
+    code = http.HTTPStatus.CONFLICT
+
+
 class NotAuthorized(DCManagerException):
     msg_fmt = 'Not authorized.'
     code = http.HTTPStatus.UNAUTHORIZED

@@ -1,4 +1,15 @@
-"""State names used across dcmanager, and the rules that tie them together."""
+"""State names used across dcmanager, and the rules that tie them together.
+
+Each status column has its state table (``statetable.StateTable``): its values, the moves between
+them (``DEPLOY.check(from_state, to_state)`` refuses any other with a 409), which values are
+transitory (an operation is under way, owned by a manager) and, for each of those, the stable
+value and error description a dead manager's leftover is moved to (``DEPLOY.recovery(state)``,
+run by ``manager/recovery.py``). The tables: ``DEPLOY``, ``AVAILABILITY``, ``SYNC`` (subclouds),
+``PEER_AVAILABILITY`` (system peers), ``MIGRATION`` (peer groups), ``ASSOCIATION_SYNC``
+(peer group associations).
+"""
+
+from dcmanager.common import statetable
 
 # Management state
 MANAGED = 'managed'
@@ -9,12 +20,22 @@ MANAGEMENT_STATES = (MANAGED, UNMANAGED)
 ONLINE = 'online'
 OFFLINE = 'offline'
 AVAILABILITY_STATES = (ONLINE, OFFLINE)
+# The audit's rule (audit/availability.py): a subcloud is created offline and comes online when
+# its audit agent answers.
+AVAILABILITY = statetable.StateTable('availability', {
+    OFFLINE: (ONLINE,),
+    ONLINE: (OFFLINE,),
+}, initial=(OFFLINE,))
 
 # Endpoint and aggregate sync status
 SYNC_IN_SYNC = 'in-sync'
 SYNC_OUT_OF_SYNC = 'out-of-sync'
 SYNC_UNKNOWN = 'unknown'
 SYNC_STATES = (SYNC_IN_SYNC, SYNC_OUT_OF_SYNC, SYNC_UNKNOWN)
+# Each endpoint's (and the aggregate's) sync status is what was last learnt: any may follow any.
+SYNC = statetable.StateTable('sync status', {
+    state: tuple(other for other in SYNC_STATES if other != state) for state in SYNC_STATES
+}, initial=(SYNC_UNKNOWN,))
 
 # Endpoint types that get a subcloud_status row when a subcloud is created
 ENDPOINT_TYPES = ('platform', 'identity', 'dc-cert', 'firmware', 'kubernetes', 'kube-rootca',
@@ -31,16 +52,104 @@ DEFAULT_GROUP_DESCRIPTION = 'Default Subcloud Group'
 DEFAULT_GROUP_MAX_PARALLEL = 2
 MAX_PARALLEL_SUBCLOUDS_RANGE = (1, 5000)
 
-# Deploy status: the ones this release drives, plus the failure sibling of every transitory one
+# Deploy status: the ones the code names (every value is in the table DEPLOY below)
 DEPLOY_NOT_DEPLOYED = 'not-deployed'
 DEPLOY_COMPLETE = 'complete'
 DEPLOY_CREATE_FAILED = 'create-failed'
 DEPLOY_SECONDARY = 'secondary'
 DEPLOY_SECONDARY_FAILED = 'secondary-failed'
+DEPLOY_PRE_REHOME = 'pre-rehome'
+DEPLOY_REHOMING = 'rehoming'
+DEPLOY_REHOME_FAILED = 'rehome-failed'
+DEPLOY_REHOME_PREP_FAILED = 'rehome-prep-failed'
 DEPLOY_REHOME_PENDING = 'rehome-pending'
 
-# transitory deploy status -> the status a crash leaves it in (recovery rule)
-TRANSITORY_DEPLOY_STATES = {
+DEFAULT_ERROR_DESCRIPTION = 'No errors present'
+
+# Enrollment (what adding a subcloud drives): pre-enroll -> enrolling -> complete
+DEPLOY_PRE_ENROLL = 'pre-enroll'
+DEPLOY_PRE_ENROLL_FAILED = 'pre-enroll-failed'
+DEPLOY_ENROLLING = 'enrolling'
+DEPLOY_ENROLL_FAILED = 'enroll-failed'
+# An enrollment that failed can be run again (PATCH /v1.0/subclouds/<ref>/redeploy).
+ENROLL_FAILED_STATES = frozenset((DEPLOY_PRE_ENROLL_FAILED, DEPLOY_ENROLL_FAILED))
+
+# Every deploy status of the v1.0 API and its moves. This release drives the enrollment (and the
+# recovery of every transitory status); the deploy, install, bootstrap, config, restore and
+# network phases are the reference's, declared so that a row it wrote is understood; the
+# geo-redundancy moves are those of a migration (target: secondary -> pre-rehome -> rehoming ->
+# complete; source: -> rehome-pending -> secondary).
+# A transitory status (an operation under way, owned by a manager: ``deploy_owner``) goes to its
+# failure sibling when that manager dies ("operation in progress": 409 meanwhile).
+DEPLOY = statetable.StateTable('deploy status', {
+    # deploy
+    'not-deployed': ('creating', 'pre-deploy', 'pre-install', 'pre-bootstrap', 'pre-enroll'),
+    'creating': ('create-complete', 'create-failed'),
+    'create-failed': ('creating',),
+    'create-complete': ('pre-install', 'pre-bootstrap', 'pre-init-enroll'),
+    'pre-deploy': ('pre-install', 'pre-bootstrap', 'deploying', 'deploy-prep-failed'),
+    'deploy-prep-failed': ('pre-deploy',),
+    'deploying': ('complete', 'deploy-failed'),
+    'deploy-failed': ('pre-deploy',),
+    'pre-install': ('installing', 'pre-install-failed'),
+    'pre-install-failed': ('pre-install',),
+    'installing': ('install-complete', 'install-failed', 'aborting-install'),
+    'install-failed': ('pre-install',),
+    'install-complete': ('pre-bootstrap',),
+    'pre-bootstrap': ('bootstrapping', 'pre-bootstrap-failed'),
+    'pre-bootstrap-failed': ('pre-bootstrap',),
+    'bootstrapping': ('bootstrap-complete', 'bootstrap-failed', 'aborting-bootstrap'),
+    'bootstrap-failed': ('pre-bootstrap',),
+    'bootstrap-complete': ('pre-config',),
+    'pre-config': ('configuring', 'pre-config-failed'),
+    'pre-config-failed': ('pre-config',),
+    'configuring': ('complete', 'config-failed', 'aborting-config'),
+    'config-failed': ('pre-config',),
+    'complete': ('pre-restore', 'reconfiguring-network', 'sw-deploy-in-progress',
+                 'rehome-pending', 'secondary', 'rehome-failed'),
+    # abort
+    'aborting-install': ('install-aborted',),
+    'install-aborted': ('pre-install',),
+    'aborting-bootstrap': ('bootstrap-aborted',),
+    'bootstrap-aborted': ('pre-bootstrap',),
+    'aborting-config': ('config-aborted',),
+    'config-aborted': ('pre-config',),
+    # enroll: this release's pre-enroll -> enrolling -> complete (a failure is run again by a
+    # redeploy), beside the reference's steps of a factory-installed subcloud
+    'pre-init-enroll': ('initiating-enroll', 'pre-init-enroll-failed'),
+    'pre-init-enroll-failed': ('pre-init-enroll',),
+    'initiating-enroll': ('init-enroll-complete', 'init-enroll-failed'),
+    'init-enroll-failed': ('pre-init-enroll',),
+    'init-enroll-complete': ('pre-enroll',),
+    'pre-enroll': ('enrolling', 'pre-enroll-failed', 'pre-enroll-complete'),
+    'pre-enroll-failed': ('pre-enroll',),
+    'pre-enroll-complete': ('enrolling',),
+    'enrolling': ('complete', 'enroll-failed', 'enroll-complete'),
+    'enroll-failed': ('pre-enroll',),
+    'enroll-complete': ('pre-config', 'complete'),
+    # restore
+    'pre-restore': ('restoring', 'onsite-restoring', 'restore-prep-failed'),
+    'restore-prep-failed': ('pre-restore',),
+    'restoring': ('complete', 'restore-failed'),
+    'onsite-restoring': ('factory-restore-complete', 'restore-failed'),
+    'restore-failed': ('pre-restore',),
+    'factory-restore-complete': ('pre-config', 'complete'),
+    # geo-redundancy: a secondary copy is migrated here (pre-rehome, rehoming); the source's
+    # copy waits (rehome-pending) and becomes secondary once the audit sees the migration done,
+    # or rehome-failed when the target's failed, so that it can be migrated back.
+    'secondary': ('pre-rehome', 'secondary-failed'),
+    'secondary-failed': ('secondary',),
+    'pre-rehome': ('rehoming', 'rehome-prep-failed'),
+    'rehoming': ('complete', 'rehome-failed'),
+    'rehome-failed': ('pre-rehome', 'rehome-pending', 'secondary'),
+    'rehome-prep-failed': ('pre-rehome', 'rehome-pending', 'secondary'),
+    'rehome-pending': ('complete', 'secondary', 'rehome-failed'),
+    # other
+    'reconfiguring-network': ('complete', 'network-reconfiguration-failed'),
+    'network-reconfiguration-failed': ('reconfiguring-network',),
+    'sw-deploy-in-progress': ('complete', 'sw-deploy-apply-strategy-failed'),
+    'sw-deploy-apply-strategy-failed': ('sw-deploy-in-progress', 'complete'),
+}, recovery={
     'not-deployed': 'create-failed',
     'creating': 'create-failed',
     'pre-deploy': 'pre-config-failed',
@@ -64,43 +173,14 @@ TRANSITORY_DEPLOY_STATES = {
     'enrolling': 'enroll-failed',
     'pre-init-enroll': 'pre-init-enroll-failed',
     'initiating-enroll': 'init-enroll-failed',
-}
+}, description=('The manager running the operation stopped (restarted or died) while the '
+                'subcloud was %(state)s; the operation did not finish. Run it again: '
+                'for an enrollment, dcmanager subcloud redeploy.'),
+    # pre-enroll: an added subcloud; secondary: the copy the peer site creates.
+    initial=('not-deployed', 'pre-enroll', 'secondary'))
 
-DEFAULT_ERROR_DESCRIPTION = 'No errors present'
-
-# Enrollment (what adding a subcloud drives): pre-enroll -> enrolling -> complete
-DEPLOY_PRE_ENROLL = 'pre-enroll'
-DEPLOY_PRE_ENROLL_FAILED = 'pre-enroll-failed'
-DEPLOY_ENROLLING = 'enrolling'
-DEPLOY_ENROLL_FAILED = 'enroll-failed'
-# An enrollment that failed can be run again (PATCH /v1.0/subclouds/<ref>/redeploy).
-ENROLL_FAILED_STATES = frozenset((DEPLOY_PRE_ENROLL_FAILED, DEPLOY_ENROLL_FAILED))
-
-# Every deploy status of the v1.0 API (spec/api.md section 2), e.g. to validate a list filter.
-DEPLOY_STATES = frozenset((
-    # deploy
-    'not-deployed', 'pre-deploy', 'deploy-prep-failed', 'creating', 'create-failed',
-    'create-complete', 'pre-install', 'pre-install-failed', 'installing', 'install-failed',
-    'install-complete', 'pre-bootstrap', 'pre-bootstrap-failed', 'bootstrapping',
-    'bootstrap-failed', 'bootstrap-aborted', 'bootstrap-complete', 'pre-config',
-    'pre-config-failed', 'configuring', 'config-failed', 'deploying', 'deploy-failed', 'complete',
-    # abort
-    'aborting-install', 'install-aborted', 'aborting-bootstrap', 'aborting-config',
-    'config-aborted',
-    # enroll
-    'pre-enroll', 'pre-enroll-failed', 'pre-enroll-complete', 'pre-init-enroll',
-    'pre-init-enroll-failed', 'initiating-enroll', 'init-enroll-failed', 'init-enroll-complete',
-    'enrolling', 'enroll-failed', 'enroll-complete',
-    # restore
-    'pre-restore', 'restore-prep-failed', 'restoring', 'restore-failed', 'onsite-restoring',
-    'factory-restore-complete',
-    # geo-redundancy
-    'secondary', 'secondary-failed', 'pre-rehome', 'rehoming', 'rehome-failed',
-    'rehome-prep-failed', 'rehome-pending',
-    # other
-    'reconfiguring-network', 'network-reconfiguration-failed', 'sw-deploy-in-progress',
-    'sw-deploy-apply-strategy-failed',
-))
+# Every deploy status of the v1.0 API, e.g. to validate a list filter.
+DEPLOY_STATES = DEPLOY.states
 
 # A DELETE is refused while one of these is under way.
 DELETE_BLOCKING_DEPLOY_STATES = frozenset((
@@ -129,12 +209,67 @@ GROUP_STATE_ENABLED = 'enabled'
 GROUP_STATE_DISABLED = 'disabled'
 ADMIN_STATE_ENABLED = 'enabled'
 ADMIN_STATE_DISABLED = 'disabled'
-PEER_AVAILABILITY_CREATED = 'created'
-PEER_AVAILABLE = 'available'
-PEER_UNAVAILABLE = 'unavailable'
 HEARTBEAT_POLICIES = ('alarm', 'rehome', 'delegate')
 ASSOCIATION_PRIMARY = 'primary'
 ASSOCIATION_NON_PRIMARY = 'non-primary'
+
+# A system peer's availability, set by the heartbeat monitor: ``created`` until its first
+# verdict; a peer that stays down is marked unavailable again (the failure actions repeat).
+PEER_AVAILABILITY_CREATED = 'created'
+PEER_AVAILABLE = 'available'
+PEER_UNAVAILABLE = 'unavailable'
+PEER_AVAILABILITY = statetable.StateTable('system peer availability', {
+    PEER_AVAILABILITY_CREATED: (PEER_AVAILABLE, PEER_UNAVAILABLE),
+    PEER_AVAILABLE: (PEER_UNAVAILABLE,),
+    PEER_UNAVAILABLE: (PEER_AVAILABLE, PEER_UNAVAILABLE),
+}, initial=(PEER_AVAILABILITY_CREATED,))
+
+# A peer group's migration status (NULL, shown and written as ``none``, when no migration is
+# under way or was recorded). The migration sets ``migrating``, then ``complete`` when it ends
+# (whatever became of each subcloud); the old leader's audit clears it. A crash while migrating
+# clears it too: the leader has not moved (that is the migration's last step), the subclouds
+# left in pre-rehome or rehoming are recovered by the deploy status table, and the operator can
+# run the migration again.
+MIGRATION_NONE = None
+MIGRATION_MIGRATING = 'migrating'
+MIGRATION_COMPLETE = 'complete'
+MIGRATION = statetable.StateTable('peer group migration status', {
+    MIGRATION_NONE: (MIGRATION_MIGRATING,),
+    MIGRATION_MIGRATING: (MIGRATION_COMPLETE,),
+    MIGRATION_COMPLETE: (MIGRATION_NONE, MIGRATION_MIGRATING),
+}, recovery={MIGRATION_MIGRATING: MIGRATION_NONE},
+    description=('The manager running the migration stopped (restarted or died) while the peer '
+                 'group was %(state)s; the leader did not change. Run it again: dcmanager '
+                 'subcloud-peer-group migrate.'),
+    initial=(MIGRATION_NONE,))
+
+# A peer group association's sync status, as its primary site drives it: created syncing, then
+# what the sync found; the peer's heartbeat makes a known status unknown or failed and back
+# (in-sync -> unknown, others -> failed; when the peer is back, unknown -> in-sync and
+# failed -> out-of-sync); a member's change makes it out-of-sync (failed when unknown, as the
+# peer cannot be told). A non-primary association mirrors what its primary writes to it: the
+# peer may skip steps, so that write is not held to this table.
+ASSOCIATION_SYNC_SYNCING = 'syncing'
+ASSOCIATION_SYNC_IN_SYNC = 'in-sync'
+ASSOCIATION_SYNC_OUT_OF_SYNC = 'out-of-sync'
+ASSOCIATION_SYNC_FAILED = 'failed'
+ASSOCIATION_SYNC_UNKNOWN = 'unknown'
+ASSOCIATION_SYNC = statetable.StateTable('association sync status', {
+    ASSOCIATION_SYNC_SYNCING: (ASSOCIATION_SYNC_IN_SYNC, ASSOCIATION_SYNC_OUT_OF_SYNC,
+                               ASSOCIATION_SYNC_FAILED),
+    ASSOCIATION_SYNC_IN_SYNC: (ASSOCIATION_SYNC_SYNCING, ASSOCIATION_SYNC_OUT_OF_SYNC,
+                               ASSOCIATION_SYNC_UNKNOWN, ASSOCIATION_SYNC_FAILED),
+    ASSOCIATION_SYNC_OUT_OF_SYNC: (ASSOCIATION_SYNC_SYNCING, ASSOCIATION_SYNC_IN_SYNC,
+                                   ASSOCIATION_SYNC_FAILED),
+    ASSOCIATION_SYNC_FAILED: (ASSOCIATION_SYNC_SYNCING, ASSOCIATION_SYNC_OUT_OF_SYNC,
+                              ASSOCIATION_SYNC_IN_SYNC, ASSOCIATION_SYNC_FAILED),
+    ASSOCIATION_SYNC_UNKNOWN: (ASSOCIATION_SYNC_SYNCING, ASSOCIATION_SYNC_IN_SYNC,
+                               ASSOCIATION_SYNC_FAILED, ASSOCIATION_SYNC_UNKNOWN),
+}, recovery={ASSOCIATION_SYNC_SYNCING: ASSOCIATION_SYNC_FAILED},
+    description=('The manager running the sync stopped (restarted or died) while the '
+                 'association was %(state)s. Run it again: dcmanager peer-group-association '
+                 'sync.'),
+    initial=(ASSOCIATION_SYNC_SYNCING,))
 
 # Alarm summary
 CLOUD_STATUS_DISABLED = 'disabled'

@@ -73,7 +73,7 @@ def subcloud_group_ensure_default(context):
 # (InvalidInput) a management address range that overlaps another subcloud's and a bootstrap
 # address another subcloud has, checked in the writing transaction.
 #
-# Owner of a transitory deploy status (``states.TRANSITORY_DEPLOY_STATES``): the ``deploy_owner``
+# Owner of a transitory deploy status (``states.DEPLOY.transitory``): the ``deploy_owner``
 # column, the host of the manager that runs the operation. A write of ``deploy_status`` always
 # writes it too: the ``owner`` given (creation, transition; with subcloud_update, a
 # ``deploy_owner`` among the values, else NULL) for a transitory status, NULL for any other.
@@ -156,20 +156,20 @@ def subcloud_transition(context, subcloud_id, from_status, values, owner=None):
     return _subclouds.subcloud_transition(context, subcloud_id, from_status, values, owner)
 
 
-def subcloud_recover_transitory(context, description_format, host, binary, down_time,
-                                at_start=False):
-    """Move to its failure status (``states.TRANSITORY_DEPLOY_STATES``), with the error
-    description ``description_format`` % {state} and no owner, every subcloud in a transitory
-    deploy status whose owner is dead: not ``host`` and without a ``binary`` heartbeat in the last
-    ``down_time`` seconds (by the database's clock). With ``at_start`` (``host``'s manager is
-    starting: its previous run ended), also those ``host`` owns and those without an owner.
+def subcloud_recover_transitory(context, recoveries, host, binary, down_time, at_start=False):
+    """Move every subcloud in the deploy status of one of ``recoveries`` (``statetable.Recovery``:
+    the transitory ``state``, its ``target`` and ``description``) whose owner is dead to that
+    target, with that error description and no owner. Dead: not ``host`` and without a
+    ``binary`` heartbeat in the last ``down_time`` seconds (by the database's clock). With
+    ``at_start`` (``host``'s manager is starting: its previous run ended), also those ``host``
+    owns and those without an owner.
 
     One conditional UPDATE: two managers recovering at once move each subcloud once, and a
     transition of a recovered subcloud (compare-and-set on its old status) no longer matches.
     Returns how many subclouds this call moved.
     """
-    return _subclouds.subcloud_recover_transitory(context, description_format, host, binary,
-                                                  down_time, at_start)
+    return _subclouds.subcloud_recover_transitory(context, recoveries, host, binary, down_time,
+                                                  at_start)
 
 
 def subcloud_delete_if_allowed(context, subcloud_id):

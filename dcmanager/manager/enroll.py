@@ -15,8 +15,8 @@ Owner: the manager that accepted an enrollment runs it, and the subcloud records
 the subcloud is created in ``pre-enroll`` and at each step, cleared when it reaches ``complete``
 or a failure status. A step also checks the owner, so only the owner moves its enrollment on.
 
-Recovery rule (the same for every transitory deploy status, ``states.TRANSITORY_DEPLOY_STATES``):
-the subcloud goes to its failure status with ``RECOVERY_DESCRIPTION`` when its owner is gone.
+Recovery rule (the same for every transitory deploy status of ``states.DEPLOY``): the subcloud
+goes to its recovery target, with its recovery description, when its owner is gone.
 
 * A manager that starts recovers the subclouds its host owns (its previous run ended with them
   unfinished), those without an owner (left by an older version) and those whose owner is dead
@@ -45,17 +45,14 @@ from dcmanager.objects import token_store
 
 LOG = logging.getLogger(__name__)
 
-RECOVERY_DESCRIPTION = ('The manager running the operation stopped (restarted or died) while the '
-                        'subcloud was %(state)s; the operation did not finish. Run it again: '
-                        'for an enrollment, dcmanager subcloud redeploy.')
 _RETRY_HINT = (' Once this is fixed, run the enrollment again: dcmanager subcloud redeploy (with '
                'new bootstrap values or install values if needed).')
 
 
 def _recover(context, host, at_start):
     return objects.Subcloud.recover_transitory(
-        context, RECOVERY_DESCRIPTION, host, liveness.BINARY, CONF.manager.service_down_time,
-        at_start=at_start)
+        context, states.DEPLOY.recoveries().values(), host, liveness.BINARY,
+        CONF.manager.service_down_time, at_start=at_start)
 
 
 def recover_at_start(context, host):

@@ -146,7 +146,7 @@ def update(context, subcloud, force=False, secrets=None):
     changes = _changes(subcloud, current)
     expected = {}
     endpoint_status = None
-    busy = current.deploy_status in states.TRANSITORY_DEPLOY_STATES
+    busy = states.DEPLOY.is_transitory(current.deploy_status)
     if busy and (set(changes) - _ALWAYS_CHANGEABLE or secrets):
         raise exception.SubcloudBusy(name=current.name, state=current.deploy_status)
     if 'name' in changes:
@@ -186,10 +186,11 @@ _REDEPLOY_FIELDS = frozenset((
 
 
 def _check_redeployable(current):
-    if current.deploy_status in states.TRANSITORY_DEPLOY_STATES:
+    if states.DEPLOY.is_transitory(current.deploy_status):
         raise exception.SubcloudBusy(name=current.name, state=current.deploy_status)
     if current.deploy_status not in states.ENROLL_FAILED_STATES:
         raise exception.SubcloudNotRedeployable(name=current.name, state=current.deploy_status)
+    states.DEPLOY.check(current.deploy_status, states.DEPLOY_PRE_ENROLL)
 
 
 def redeploy(context, subcloud, secrets, enroller):

@@ -2,7 +2,7 @@
 
 import json
 
-from dcmanager.common import crypto, exception, integers
+from dcmanager.common import crypto, exception, integers, states
 from dcmanager.db import api as db_api
 from dcmanager.objects import base, fields
 
@@ -176,23 +176,25 @@ class Subcloud(base.DCManagerObject):
         ``owner``: the host of the manager running the operation. Given, a transition out of a
         transitory status happens only while the subcloud is still that manager's (or nobody's),
         and a transitory ``to_status`` is recorded as its; any other ``to_status`` leaves the
-        subcloud without an owner.
+        subcloud without an owner. A move ``states.DEPLOY`` does not allow is refused
+        (InvalidStateTransition) before anything is written.
         """
+        states.DEPLOY.check(from_status, to_status)
         return db_api.subcloud_transition(context, subcloud_id, from_status,
                                           dict(values, deploy_status=to_status), owner=owner)
 
     @staticmethod
-    def recover_transitory(context, description_format, host, binary, down_time,
-                           at_start=False):
-        """Move the subclouds in a transitory deploy status whose manager is gone to their failure
-        status; returns how many. ``description_format`` gets ``%(state)s``.
+    def recover_transitory(context, recoveries, host, binary, down_time, at_start=False):
+        """Move the subclouds in a transitory deploy status whose manager is gone to their
+        recovery target, with its error description; returns how many. ``recoveries``: the
+        ``statetable.Recovery`` of each deploy status to recover (``states.DEPLOY``).
 
         Gone: the owner is not ``host`` and has had no ``binary`` heartbeat for ``down_time``
         seconds. With ``at_start`` (``host``'s manager is starting), also those ``host`` owns
         and those without an owner. One compare-and-set statement (see db.api).
         """
-        return db_api.subcloud_recover_transitory(context, description_format, host, binary,
-                                                  down_time, at_start=at_start)
+        return db_api.subcloud_recover_transitory(context, recoveries, host, binary, down_time,
+                                                  at_start=at_start)
 
     def create(self, context=None, secrets=None, owner=None):
         """Insert this subcloud with its endpoint status rows; ``secrets`` is the encrypted

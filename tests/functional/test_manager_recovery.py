@@ -82,7 +82,11 @@ def _state(ctx, subcloud):
 
 
 def _recovered(status):
-    return states.TRANSITORY_DEPLOY_STATES[status], None
+    return states.DEPLOY.recovery(status).target, None
+
+
+def _description(status):
+    return states.DEPLOY.recovery(status).description
 
 
 def _stale(ctx, host):
@@ -179,6 +183,20 @@ def test_each_step_keeps_the_owner_and_the_end_clears_it(api, ctx):
     assert _state(ctx, failed) == (states.DEPLOY_ENROLL_FAILED, None)
 
 
+def test_a_move_the_deploy_status_table_refuses_writes_nothing(api, ctx):
+    subcloud = _create(ctx, states.DEPLOY_COMPLETE, None)
+    enrolling = _create(ctx, states.DEPLOY_ENROLLING, A)
+    with pytest.raises(exception.InvalidStateTransition,
+                       match='deploy status cannot go from complete to enrolling'):
+        objects.Subcloud.transition(ctx, subcloud.id, states.DEPLOY_COMPLETE,
+                                    states.DEPLOY_ENROLLING, owner=A)
+    with pytest.raises(exception.InvalidStateTransition):
+        objects.Subcloud.transition(ctx, enrolling.id, states.DEPLOY_ENROLLING,
+                                    states.DEPLOY_PRE_ENROLL, owner=A)
+    assert _state(ctx, subcloud) == (states.DEPLOY_COMPLETE, None)
+    assert _state(ctx, enrolling) == (states.DEPLOY_ENROLLING, A)
+
+
 def test_a_status_written_directly_takes_no_stale_owner(api, ctx):
     subcloud = _create(ctx, states.DEPLOY_ENROLLING, A)
     db_api.subcloud_update(ctx, subcloud.id, {'deploy_status': states.DEPLOY_COMPLETE})
@@ -209,7 +227,7 @@ def test_a_restarting_manager_recovers_its_own_ownerless_and_dead_ones_only(api,
         status = subcloud.deploy_status
         assert _state(ctx, subcloud) == _recovered(status), subcloud.name
         row = db_api.subcloud_get(ctx, subcloud.id)
-        assert row.error_description == enroll.RECOVERY_DESCRIPTION % {'state': status}
+        assert row.error_description == _description(status)
     for subcloud in theirs:
         assert _state(ctx, subcloud) == (subcloud.deploy_status, B)
         row = db_api.subcloud_get(ctx, subcloud.id)
@@ -262,7 +280,7 @@ def test_a_live_manager_recovers_a_dead_ones_and_never_a_live_ones(
         assert _state(ctx, subcloud) == _recovered(subcloud.deploy_status)
         row = db_api.subcloud_get(ctx, subcloud.id)
         assert row.error_description == \
-            enroll.RECOVERY_DESCRIPTION % {'state': subcloud.deploy_status}
+            _description(subcloud.deploy_status)
     assert _state(ctx, a_own) == (states.DEPLOY_ENROLLING, A)
     assert _state(ctx, ownerless) == (states.DEPLOY_ENROLLING, None)
 
@@ -314,7 +332,7 @@ def test_two_managers_recovering_at_once_fail_each_subcloud_once(quiet_site, api
     ctx = site.context()
     liveness.beat(ctx, A)
     liveness.beat(ctx, B)
-    transitory = sorted(states.TRANSITORY_DEPLOY_STATES)
+    transitory = sorted(states.DEPLOY.transitory)
     for _round in range(3):
         _stale(ctx, 'mgr-c')
         dead = [_create(ctx, transitory[i % len(transitory)], 'mgr-c') for i in range(40)]
@@ -326,7 +344,7 @@ def test_two_managers_recovering_at_once_fail_each_subcloud_once(quiet_site, api
             assert _state(ctx, subcloud) == _recovered(subcloud.deploy_status)
             row = db_api.subcloud_get(ctx, subcloud.id)
             assert row.error_description == \
-                enroll.RECOVERY_DESCRIPTION % {'state': subcloud.deploy_status}
+                _description(subcloud.deploy_status)
         for subcloud, host in zip(alive, (A, B), strict=True):
             assert _state(ctx, subcloud) == (states.DEPLOY_ENROLLING, host)
         liveness.beat(ctx, 'mgr-c')  # back, for the next round
@@ -362,6 +380,6 @@ def test_a_recovered_enrollment_cannot_finish_afterwards(quiet_site, api, ctx):
         assert _state(ctx, subcloud) == _recovered(subcloud.deploy_status)
         row = db_api.subcloud_get(ctx, subcloud.id)
         assert row.error_description == \
-            enroll.RECOVERY_DESCRIPTION % {'state': subcloud.deploy_status}
+            _description(subcloud.deploy_status)
         assert row.availability_status == states.OFFLINE
         assert row.region_name is None

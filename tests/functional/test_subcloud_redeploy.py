@@ -187,7 +187,7 @@ def test_only_a_failed_enrollment_can_be_redeployed(api, ctx, state):
     resp = _redeploy(api, 'sc1', _cli_fields(), _bootstrap_file(), status=409)
     message = resp.json['description']
     assert state in message
-    if state in states.TRANSITORY_DEPLOY_STATES:
+    if states.DEPLOY.is_transitory(state):
         assert 'busy' in message
     else:
         assert 'pre-enroll-failed or enroll-failed' in message

@@ -6,7 +6,7 @@ subclouds must not share a bootstrap address — are checked inside the writing 
 the write: SQLite has the database write lock by then and PostgreSQL takes a transaction-scoped
 advisory lock first, so two concurrent writers cannot both pass the check.
 
-A transitory deploy status (``states.TRANSITORY_DEPLOY_STATES``) has an owner, ``deploy_owner``:
+A transitory deploy status (``states.DEPLOY.transitory``) has an owner, ``deploy_owner``:
 the manager that runs the operation. Every write of ``deploy_status`` writes the owner in the same
 statement (the one given for a transitory status, NULL for any other), and the recovery of the
 operations of a dead manager is one compare-and-set UPDATE on both
@@ -224,7 +224,7 @@ def _with_owner(values, owner):
     a transitory status, NULL for any other. Values that write no deploy status are unchanged."""
     if 'deploy_status' not in values:
         return values
-    transitory = values['deploy_status'] in states.TRANSITORY_DEPLOY_STATES
+    transitory = states.DEPLOY.is_transitory(values['deploy_status'])
     return dict(values, deploy_owner=owner if transitory else None)
 
 
@@ -292,7 +292,7 @@ def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status
 def subcloud_transition(context, subcloud_id, from_status, values, owner=None):
     values = _with_owner(values, owner)
     stmt = sa.update(_SC).where(_SC.id == subcloud_id, _SC.deploy_status == from_status)
-    if owner is not None and from_status in states.TRANSITORY_DEPLOY_STATES:
+    if owner is not None and states.DEPLOY.is_transitory(from_status):
         # Only the owner moves its operation on (NULL: a row written without one).
         stmt = stmt.where(sa.or_(_SC.deploy_owner == owner, _SC.deploy_owner.is_(None)))
     try:
@@ -301,19 +301,16 @@ def subcloud_transition(context, subcloud_id, from_status, values, owner=None):
         raise _translate_write_error(e, values) from None
 
 
-_TRANSITORY = sorted(states.TRANSITORY_DEPLOY_STATES)
-
-
-def _recoverable(session, host, binary, down_time, at_start):
-    """Which transitory subclouds ``host`` recovers: those whose owner has no heartbeat of
-    ``binary`` newer than ``down_time`` seconds (never its own), and at start its own and those
-    without an owner."""
+def _recoverable(session, owner, host, binary, down_time, at_start):
+    """Which rows ``host`` recovers, by their ``owner`` column: those whose owner has no
+    heartbeat of ``binary`` newer than ``down_time`` seconds (never its own), and at start its
+    own and those without an owner."""
     cutoff = database_now(session) - datetime.timedelta(seconds=down_time)
-    alive = sa.exists().where(_SVC.host == _SC.deploy_owner, _SVC.binary == binary,
+    alive = sa.exists().where(_SVC.host == owner, _SVC.binary == binary,
                               _SVC.updated_at >= cutoff)
     if at_start:
-        return sa.or_(_SC.deploy_owner.is_(None), _SC.deploy_owner == host, ~alive)
-    return sa.and_(_SC.deploy_owner.is_not(None), _SC.deploy_owner != host, ~alive)
+        return sa.or_(owner.is_(None), owner == host, ~alive)
+    return sa.and_(owner.is_not(None), owner != host, ~alive)
 
 
 # Two managers may recover at once: on PostgreSQL the second UPDATE waits for the first's row
@@ -321,17 +318,16 @@ def _recoverable(session, host, binary, down_time, at_start):
 # deadlock victim, the whole (idempotent) statement is run again.
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @writer
-def subcloud_recover_transitory(context, description_format, host, binary, down_time,
-                                at_start=False):
+def subcloud_recover_transitory(context, recoveries, host, binary, down_time, at_start=False):
     session = context.session
     status = _SC.deploy_status
+    recoveries = sorted(recoveries, key=lambda recovery: recovery.state)
     stmt = (sa.update(_SC)
-            .where(status.in_(_TRANSITORY),
-                   _recoverable(session, host, binary, down_time, at_start))
-            .values(deploy_status=sa.case(states.TRANSITORY_DEPLOY_STATES, value=status),
-                    error_description=sa.case(
-                        {state: description_format % {'state': state} for state in _TRANSITORY},
-                        value=status),
+            .where(status.in_([recovery.state for recovery in recoveries]),
+                   _recoverable(session, _SC.deploy_owner, host, binary, down_time, at_start))
+            .values(deploy_status=sa.case({r.state: r.target for r in recoveries}, value=status),
+                    error_description=sa.case({r.state: r.description for r in recoveries},
+                                              value=status),
                     deploy_owner=None))
     return session.execute(stmt.execution_options(synchronize_session=False)).rowcount
 
