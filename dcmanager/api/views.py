@@ -33,6 +33,45 @@ def subcloud_group(group, subcloud_count=None):
     return body
 
 
+# (response key, field name) of a system peer, in the reference's order. Never its password.
+SYSTEM_PEER_KEYS = (
+    ('id', 'id'),
+    ('peer-uuid', 'peer_uuid'),
+    ('peer-name', 'peer_name'),
+    ('manager-endpoint', 'manager_endpoint'),
+    ('manager-username', 'manager_username'),
+    ('peer-controller-gateway-address', 'peer_controller_gateway_ip'),
+    ('administrative-state', 'administrative_state'),
+    ('heartbeat-interval', 'heartbeat_interval'),
+    ('heartbeat-failure-threshold', 'heartbeat_failure_threshold'),
+    ('heartbeat-failure-policy', 'heartbeat_failure_policy'),
+    ('heartbeat-maintenance-timeout', 'heartbeat_maintenance_timeout'),
+    ('availability-state', 'availability_state'),
+)
+
+
+def system_peer(peer):
+    body = {key: getattr(peer, name) for key, name in SYSTEM_PEER_KEYS}
+    body['created-at'] = _ts(peer.created_at)
+    body['updated-at'] = _ts(peer.updated_at)
+    return body
+
+
+# (response key, column name) of a subcloud peer group (underscore keys, as the reference).
+PEER_GROUP_KEYS = ('id', 'peer_group_name', 'group_priority', 'group_state',
+                   'system_leader_id', 'system_leader_name', 'max_subcloud_rehoming',
+                   'migration_status')
+
+
+def subcloud_peer_group(group):
+    body = {key: getattr(group, key) for key in PEER_GROUP_KEYS}
+    body['peer_group_uuid'] = group.peer_group_uuid
+    body['leader_term'] = group.leader_term
+    body['created-at'] = _ts(group.created_at)
+    body['updated-at'] = _ts(group.updated_at)
+    return body
+
+
 # (response key, column/field name) of a subcloud, in the reference's order. Never a secret:
 # data_install, rehome_data and the secrets column have no key (finding F2 of the reference).
 SUBCLOUD_KEYS = (

@@ -247,3 +247,22 @@ class SystemPeerNotFound(NotFound):
 
 class PeerGroupAssociationNotFound(NotFound):
     msg_fmt = 'Peer Group Association not found'
+
+
+class SystemPeerExists(Conflict):
+    msg_fmt = 'A system peer with this UUID or name already exists'
+
+
+class SystemPeerAssociated(BadRequest):
+    msg_fmt = 'Cannot delete a system peer which is associated with peer group.'
+
+
+class SystemPeerIsLocalSystem(BadRequest):
+    msg_fmt = ('A system peer cannot be this site itself: %(field)s is the local system\'s '
+               '(%(value)s)')
+
+
+class LocalSystemMismatch(DCManagerException):
+    msg_fmt = ('[DEFAULT] system_uuid = %(configured)s, but this site\'s database was created as '
+               'system %(stored)s (a peer site knows it by that UUID): unset system_uuid or set '
+               'it to the stored one')

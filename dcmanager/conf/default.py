@@ -31,6 +31,15 @@ opts = [
                help='The site key: encrypts secrets at rest (passwords, cached tokens). Created '
                     '(mode 0600) on first use if missing. Every host of a site needs the same '
                     'file.'),
+    cfg.StrOpt('system_name', default='SystemController',
+               help='Name of this site (its system): the system_leader_name of the peer groups it '
+                    'leads, and what a peer site names it. Stored in the database at the first '
+                    'start; changing it here renames the site at the next start.'),
+    cfg.StrOpt('system_uuid', sample_default='<generated at the first start>',
+               help='UUID of this site (its system): the system_leader_id of the peer groups it '
+                    'leads, and the peer-uuid a peer site knows it by. Generated and stored in '
+                    'the database at the first start unless set here; once stored, a different '
+                    'value here stops the site from starting (a peer site knows it by that UUID).'),
     cfg.StrOpt('host', default=socket.gethostname(), sample_default='<hostname>',
                help='Name of this host: its RPC server name, and the identity of its manager '
                     '(heartbeat, owner of the operations it runs), so it must differ on every '

@@ -9,6 +9,7 @@ driver error. The implementation is ``dcmanager.db.sqlalchemy.api``.
 from dcmanager.db.sqlalchemy import api as _impl
 from dcmanager.db.sqlalchemy import audit as _audit
 from dcmanager.db.sqlalchemy import subclouds as _subclouds
+from dcmanager.db.sqlalchemy import system_peers as _peers
 
 
 def get_engine():
@@ -350,3 +351,58 @@ def alarm_summary_list_rows(context):
     return _audit.alarm_summary_get_all(
         context, columns=('uuid', 'critical_alarms', 'major_alarms', 'minor_alarms', 'warnings',
                           'cloud_status'))
+
+
+# The local system and system peers
+
+def local_system_get(context):
+    """The local system's row, or None before the first start."""
+    return _peers.local_system_get(context)
+
+
+def local_system_create(context, system_uuid, system_name):
+    """Create the local system's row unless it exists; returns the stored row."""
+    return _peers.local_system_create(context, system_uuid, system_name)
+
+
+def local_system_rename(context, system_name):
+    return _peers.local_system_rename(context, system_name)
+
+
+def system_peer_get(context, peer_id):
+    """The system peer with this id, or SystemPeerNotFound."""
+    return _peers.system_peer_get(context, peer_id)
+
+
+def system_peer_get_by_uuid(context, peer_uuid):
+    return _peers.system_peer_get_by_uuid(context, peer_uuid)
+
+
+def system_peer_get_by_name(context, name):
+    return _peers.system_peer_get_by_name(context, name)
+
+
+def system_peer_get_all(context):
+    """Every system peer, ordered by id."""
+    return _peers.system_peer_get_all(context)
+
+
+def system_peer_create(context, values):
+    """Insert a system peer; SystemPeerExists if its UUID or name is taken."""
+    return _peers.system_peer_create(context, values)
+
+
+def system_peer_update(context, peer_id, values, out_of_sync=False):
+    """Apply ``values`` (SystemPeerExists on a taken UUID or name); with ``out_of_sync`` mark
+    the peer's associations out-of-sync in the same transaction. Returns (peer, their ids)."""
+    return _peers.system_peer_update(context, peer_id, values, out_of_sync=out_of_sync)
+
+
+def system_peer_destroy(context, peer_id):
+    """Delete the peer; SystemPeerAssociated while an association uses it."""
+    _peers.system_peer_destroy(context, peer_id)
+
+
+def system_peer_peer_groups(context, peer_id):
+    """The peer groups associated with the peer."""
+    return _peers.system_peer_peer_groups(context, peer_id)

@@ -5,6 +5,7 @@ API version history:
     1.0 - Initial version: create_subcloud_group, update_subcloud_group, delete_subcloud_group.
     1.1 - add_subcloud, update_subcloud, delete_subcloud.
     1.2 - redeploy_subcloud.
+    1.3 - create_system_peer, update_system_peer, delete_system_peer.
 """
 
 from dcmanager.common import rpc
@@ -20,7 +21,7 @@ class ManagerAPI:
     bare 500.
     """
 
-    RPC_API_VERSION = '1.2'
+    RPC_API_VERSION = '1.3'
 
     def __init__(self, topic=None):
         self._client = rpc.get_client(topic or CONF.manager.topic, self.RPC_API_VERSION,
@@ -75,3 +76,19 @@ class ManagerAPI:
         """
         return self._call(context, 'redeploy_subcloud', version='1.2', subcloud=subcloud,
                           secrets=secrets)
+
+    def create_system_peer(self, context, peer, password):
+        """Create ``peer`` (an unsaved SystemPeer) with ``password``, the ciphertext of
+        ``SystemPeer.encrypt_password``; returns the stored SystemPeer."""
+        return self._call(context, 'create_system_peer', version='1.3', peer=peer,
+                          password=password)
+
+    def update_system_peer(self, context, peer, password=None):
+        """Apply the changed fields of ``peer`` (and ``password``, a ciphertext); returns
+        ``[peer, ids]``: the stored SystemPeer and the associations marked out-of-sync."""
+        return self._call(context, 'update_system_peer', version='1.3', peer=peer,
+                          password=password)
+
+    def delete_system_peer(self, context, peer_id):
+        """Delete the system peer unless an association uses it."""
+        return self._call(context, 'delete_system_peer', version='1.3', peer_id=peer_id)

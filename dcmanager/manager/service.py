@@ -7,7 +7,7 @@ from dcmanager import objects
 from dcmanager.common import context as dc_context
 from dcmanager.common import exception, periodic, rpc
 from dcmanager.conf import CONF
-from dcmanager.manager import enroll, liveness, rpcapi, subcloud_groups, subclouds
+from dcmanager.manager import enroll, liveness, rpcapi, subcloud_groups, subclouds, system_peers
 from dcmanager.objects import base as objects_base
 from dcmanager.objects import token_store
 
@@ -50,6 +50,18 @@ class ManagerEndpoint:
     def delete_subcloud(self, context, subcloud_id):
         return subclouds.delete(context, subcloud_id)
 
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def create_system_peer(self, context, peer, password):
+        return system_peers.create(context, peer, password)
+
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def update_system_peer(self, context, peer, password=None):
+        return list(system_peers.update(context, peer, password=password))
+
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def delete_system_peer(self, context, peer_id):
+        return system_peers.delete(context, peer_id)
+
 
 class ManagerService:
     """Runs the RPC server of the manager until stopped.
@@ -69,6 +81,8 @@ class ManagerService:
         objects.register_all()
         context = dc_context.get_admin_context()
         liveness.beat(context, self.host)
+        # This site's identity agrees with the configuration (or the site does not start).
+        objects.LocalSystem.ensure(context)
         # Recovery before taking requests: nothing this manager accepts can be mistaken for a
         # leftover of its previous run.
         enroll.recover_at_start(context, self.host)

@@ -2,10 +2,11 @@
 
 import itertools
 
-from dcmanager.policies import alarms, base, subcloud_groups, subclouds
+from dcmanager.policies import alarms, base, subcloud_groups, subclouds, system_peers
 
 
 def list_rules():
     """Every default rule, for the enforcer and for oslopolicy-sample-generator."""
     return list(itertools.chain(base.list_rules(), subcloud_groups.list_rules(),
-                                subclouds.list_rules(), alarms.list_rules()))
+                                subclouds.list_rules(), alarms.list_rules(),
+                                system_peers.list_rules()))

@@ -14,6 +14,7 @@ from dcmanager.api import openapi
 from dcmanager.api.controllers import root
 from dcmanager.api.schemas import subcloud_groups as group_schema
 from dcmanager.api.schemas import subclouds as subcloud_schema
+from dcmanager.api.schemas import system_peers as peer_schema
 from tests import subcloud_forms as forms
 
 DOC = '/v1.0/openapi.json'
@@ -33,12 +34,18 @@ def document(api):
 
 @pytest.fixture
 def refs(api):
-    """A value for each path parameter: a real group and a real subcloud."""
+    """A value for each path parameter: a real group, subcloud and system peer."""
     group = api.post_json('/v1.0/subcloud-groups', {
         'name': 'edge', 'description': 'Edge sites', 'update_apply_type': 'serial',
         'max_parallel_subclouds': 2}).json
     subcloud = forms.add_settled(api)
-    return {'group_ref': str(group['id']), 'ref': str(subcloud['id'])}
+    peer = api.post_json('/v1.0/system-peers', {
+        'peer_uuid': '6d0c3a3e-7f6b-4c8e-9a51-2f1f5e1c9b70', 'peer_name': 'site-b',
+        'manager_endpoint': 'http://127.0.0.1:25000/v3', 'manager_username': 'admin',
+        'manager_password': 'UGVlci1TZWNyZXQqNDI=',
+        'peer_controller_gateway_address': '127.0.2.1'}).json
+    return {'group_ref': str(group['id']), 'ref': str(subcloud['id']),
+            'peer_ref': str(peer['id'])}
 
 
 def _url(path, refs):
@@ -67,6 +74,10 @@ def test_request_schemas_are_those_the_handlers_validate_with(document):
         subcloud_schema.CREATE['properties'])
     query = {p['name']: p['schema'] for p in paths['/v1.0/subclouds']['get']['parameters']}
     assert query == subcloud_schema.LIST_QUERY['properties']
+    body = paths['/v1.0/system-peers']['post']['requestBody']['content']
+    assert body['application/json']['schema'] == peer_schema.CREATE
+    body = paths['/v1.0/system-peers/{peer_ref}']['patch']['requestBody']['content']
+    assert body['application/json']['schema'] == peer_schema.UPDATE
 
 
 def test_every_documented_route_is_served(api, document, refs):
@@ -133,7 +144,7 @@ def test_answers_match_their_documented_schemas(api, document, refs):
         resp = api.get(_url(path, refs))
         jsonschema.Draft202012Validator(_schema_of(document, path, 'get')).validate(resp.json)
         checked += 1
-    assert checked == 10
+    assert checked == 13
     created = api.post_json('/v1.0/subcloud-groups', {
         'name': 'core', 'description': 'Core', 'update_apply_type': 'parallel',
         'max_parallel_subclouds': 3}).json

@@ -72,6 +72,43 @@ GROUP_LIST = {
     'required': ['subcloud_groups'],
 }
 
+_INT = {'type': 'integer'}
+_SYSTEM_PEER_TYPES = {'id': _ID, 'heartbeat-interval': _INT, 'heartbeat-failure-threshold': _INT,
+                      'heartbeat-maintenance-timeout': _INT}
+SYSTEM_PEER = {
+    'type': 'object',
+    'properties': dict({key: _SYSTEM_PEER_TYPES.get(key, _TEXT)
+                        for key, _name in views.SYSTEM_PEER_KEYS},
+                       **{'created-at': _TEXT, 'updated-at': _TEXT}),
+    'required': [key for key, _name in views.SYSTEM_PEER_KEYS] + ['created-at', 'updated-at'],
+}
+SYSTEM_PEER_UPDATED = {
+    'allOf': [SYSTEM_PEER],
+    'properties': {'info_message': {
+        'type': 'string',
+        'description': 'when the gateway address changed: the associations it made '
+                       'out-of-sync, and the commands that sync them'}},
+}
+SYSTEM_PEER_LIST = {
+    'type': 'object',
+    'properties': {'system_peers': {'type': 'array', 'items': SYSTEM_PEER}},
+    'required': ['system_peers'],
+}
+_PEER_GROUP_TYPES = {'id': _ID, 'group_priority': _INT, 'max_subcloud_rehoming': _INT,
+                     'leader_term': _INT}
+_PEER_GROUP_KEYS = list(views.PEER_GROUP_KEYS) + ['peer_group_uuid', 'leader_term', 'created-at',
+                                                  'updated-at']
+PEER_GROUP = {
+    'type': 'object',
+    'properties': {key: _PEER_GROUP_TYPES.get(key, _TEXT) for key in _PEER_GROUP_KEYS},
+    'required': _PEER_GROUP_KEYS,
+}
+PEER_GROUP_LIST = {
+    'type': 'object',
+    'properties': {'subcloud_peer_groups': {'type': 'array', 'items': PEER_GROUP}},
+    'required': ['subcloud_peer_groups'],
+}
+
 _ALARM_KEYS = [{'subcloud_name': 'region_name'}.get(name, name)
                for name in alarm_summary.AlarmSummary.LIST_COLUMNS]
 ALARM_LIST = {

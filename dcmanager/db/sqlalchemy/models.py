@@ -122,6 +122,20 @@ class SubcloudStatus(Base):
     sync_status = sa.Column(sa.String(255), nullable=False, default=states.SYNC_UNKNOWN)
 
 
+class LocalSystem(Base):
+    """This site: one row (id 1), created at the first start."""
+
+    __tablename__ = 'local_system'
+    __table_args__ = (
+        sa.CheckConstraint('id = 1', name='ck_local_system_one_row'),
+        Base.__table_args__,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=False)
+    system_uuid = sa.Column(sa.String(36), nullable=False)
+    system_name = sa.Column(sa.String(255), nullable=False)
+
+
 class SystemPeer(Base):
     __tablename__ = 'system_peer'
 

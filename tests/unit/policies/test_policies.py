@@ -9,7 +9,7 @@ from dcmanager import policies
 from dcmanager.api import policy
 from dcmanager.common import context as dc_context
 from dcmanager.common import exception
-from dcmanager.policies import base, subcloud_groups
+from dcmanager.policies import base, subcloud_groups, system_peers
 
 RULE_NAME = re.compile(r'^dc_api:[a-z][a-z_]*[a-z]:[a-z][a-z_]*[a-z]$')
 
@@ -21,6 +21,16 @@ GROUP_RULES = {
     'modify': subcloud_groups.MODIFY,
     'delete': subcloud_groups.DELETE,
 }
+PEER_RULES = {
+    'get': system_peers.GET,
+    'create': system_peers.CREATE,
+    'modify': system_peers.MODIFY,
+    'delete': system_peers.DELETE,
+}
+# The resources whose rules follow the same roles: read by every role of a system project,
+# changed by its admins and configurators.
+CRUD_RULES = [GROUP_RULES, PEER_RULES]
+_CRUD = pytest.mark.parametrize('rules', CRUD_RULES, ids=['subcloud_groups', 'system_peers'])
 
 
 @pytest.fixture(autouse=True)
@@ -47,8 +57,9 @@ def _allowed(rule, ctx):
 
 # ------------------------------------------------------------------ the rules as declared
 
-def test_there_are_api_rules():
-    assert set(GROUP_RULES.values()) <= {rule.name for rule in API_RULES}
+@_CRUD
+def test_there_are_api_rules(rules):
+    assert set(rules.values()) <= {rule.name for rule in API_RULES}
 
 
 @pytest.mark.parametrize('rule', API_RULES, ids=lambda r: r.name)
@@ -80,44 +91,51 @@ def test_api_rules_only_refer_to_defined_rules():
 
 # ------------------------------------------------------------------ the defaults in action
 
+@_CRUD
 @pytest.mark.parametrize('project', ['admin', 'services'])
-def test_reader_may_read_but_not_change(project):
+def test_reader_may_read_but_not_change(rules, project):
     ctx = _ctx(project, 'reader')
-    assert _allowed(GROUP_RULES['get'], ctx)
+    assert _allowed(rules['get'], ctx)
     for action in ('create', 'modify', 'delete'):
-        assert not _allowed(GROUP_RULES[action], ctx), action
+        assert not _allowed(rules[action], ctx), action
 
 
+@_CRUD
 @pytest.mark.parametrize('project', ['admin', 'services'])
-def test_admin_of_a_system_project_may_do_everything(project):
+def test_admin_of_a_system_project_may_do_everything(rules, project):
     ctx = _ctx(project, 'admin')
-    for action, rule in GROUP_RULES.items():
+    for action, rule in rules.items():
         assert _allowed(rule, ctx), action
 
 
+@_CRUD
 @pytest.mark.parametrize('roles', [('admin',), ('admin', 'reader'), ('reader',),
                                    ('configurator',), ('operator',)])
-def test_roles_in_another_project_allow_nothing(roles):
+def test_roles_in_another_project_allow_nothing(rules, roles):
     ctx = _ctx('demo', *roles)
-    for action, rule in GROUP_RULES.items():
+    for action, rule in rules.items():
         assert not _allowed(rule, ctx), action
 
 
-def test_configurator_may_create_change_and_delete():
+@_CRUD
+def test_configurator_may_create_change_and_delete(rules):
     ctx = _ctx('admin', 'configurator')
-    for action, rule in GROUP_RULES.items():
+    for action, rule in rules.items():
         assert _allowed(rule, ctx), action
 
 
-def test_operator_may_read_only_subcloud_groups():
+@_CRUD
+def test_operator_may_only_read(rules):
     ctx = _ctx('admin', 'operator')
-    assert _allowed(GROUP_RULES['get'], ctx)
-    assert not _allowed(GROUP_RULES['create'], ctx)
+    assert _allowed(rules['get'], ctx)
+    for action in ('create', 'modify', 'delete'):
+        assert not _allowed(rules[action], ctx), action
 
 
-def test_no_role_allows_nothing():
+@_CRUD
+def test_no_role_allows_nothing(rules):
     ctx = _ctx('admin')
-    for action, rule in GROUP_RULES.items():
+    for action, rule in rules.items():
         assert not _allowed(rule, ctx), action
 
 

@@ -4,7 +4,13 @@ import pecan
 
 from dcmanager.api import openapi
 from dcmanager.api.controllers import base
-from dcmanager.api.controllers.v1 import alarms, openapi_document, subcloud_groups, subclouds
+from dcmanager.api.controllers.v1 import (
+    alarms,
+    openapi_document,
+    subcloud_groups,
+    subclouds,
+    system_peers,
+)
 from dcmanager.api.schemas import responses
 
 
@@ -19,4 +25,5 @@ class V1Controller(base.RestController):
 pecan.route(V1Controller, 'subcloud-groups', subcloud_groups.SubcloudGroupsController())
 pecan.route(V1Controller, 'subclouds', subclouds.SubcloudsController())
 pecan.route(V1Controller, 'alarms', alarms.AlarmsController())
+pecan.route(V1Controller, 'system-peers', system_peers.SystemPeersController())
 pecan.route(V1Controller, 'openapi.json', openapi_document.OpenAPIController())
