@@ -266,3 +266,20 @@ class LocalSystemMismatch(DCManagerException):
     msg_fmt = ('[DEFAULT] system_uuid = %(configured)s, but this site\'s database was created as '
                'system %(stored)s (a peer site knows it by that UUID): unset system_uuid or set '
                'it to the stored one')
+
+
+class SubcloudPeerGroupNameTaken(Conflict):
+    msg_fmt = 'A subcloud peer group with this name already exists'
+
+
+class SubcloudPeerGroupAssociated(BadRequest):
+    msg_fmt = 'Cannot delete a peer group which is associated with a system peer.'
+
+
+class SubcloudPeerGroupNotPrimary(BadRequest):
+    msg_fmt = 'Cannot update a peer group from a non-primary site.'
+
+
+class SubcloudPeerGroupNotLed(Conflict):
+    msg_fmt = ('Peer group %(name)s is led by %(leader)s, not by this site: change it on the site '
+               'that leads it')

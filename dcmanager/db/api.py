@@ -8,6 +8,7 @@ driver error. The implementation is ``dcmanager.db.sqlalchemy.api``.
 
 from dcmanager.db.sqlalchemy import api as _impl
 from dcmanager.db.sqlalchemy import audit as _audit
+from dcmanager.db.sqlalchemy import peer_groups as _peer_groups
 from dcmanager.db.sqlalchemy import subclouds as _subclouds
 from dcmanager.db.sqlalchemy import system_peers as _peers
 
@@ -105,9 +106,9 @@ def subcloud_get_with_statuses(context, subcloud_id=None, name=None):
     return _subclouds.subcloud_get_with_statuses(context, subcloud_id, name)
 
 
-def subcloud_get_all(context, group_id=None):
-    """Every subcloud ordered by id, optionally only those of one group."""
-    return _subclouds.subcloud_get_all(context, group_id=group_id)
+def subcloud_get_all(context, group_id=None, peer_group_id=None):
+    """Every subcloud ordered by id, optionally only one group's or one peer group's."""
+    return _subclouds.subcloud_get_all(context, group_id=group_id, peer_group_id=peer_group_id)
 
 
 def subcloud_list_rows_with_statuses(context, filters=None, limit=None, marker=None):
@@ -406,3 +407,43 @@ def system_peer_destroy(context, peer_id):
 def system_peer_peer_groups(context, peer_id):
     """The peer groups associated with the peer."""
     return _peers.system_peer_peer_groups(context, peer_id)
+
+
+# Subcloud peer groups
+
+def peer_group_get(context, group_id):
+    """The peer group with this id, or SubcloudPeerGroupNotFound."""
+    return _peer_groups.peer_group_get(context, group_id)
+
+
+def peer_group_get_by_name(context, name):
+    return _peer_groups.peer_group_get_by_name(context, name)
+
+
+def peer_group_get_all(context):
+    """Every peer group, ordered by id."""
+    return _peer_groups.peer_group_get_all(context)
+
+
+def peer_group_create(context, values):
+    """Insert a peer group; SubcloudPeerGroupNameTaken if the name is in use."""
+    return _peer_groups.peer_group_create(context, values)
+
+
+def peer_group_update(context, group_id, values):
+    return _peer_groups.peer_group_update(context, group_id, values)
+
+
+def peer_group_destroy(context, group_id):
+    """Delete the group and detach its members; SubcloudPeerGroupAssociated while an
+    association uses it."""
+    _peer_groups.peer_group_destroy(context, group_id)
+
+
+def peer_group_status(context, group_id):
+    """The counters of the group's members (total, complete, waiting_for_migrate, ...)."""
+    return _peer_groups.peer_group_status(context, group_id)
+
+
+def peer_group_has_associations(context, group_id):
+    return _peer_groups.peer_group_has_associations(context, group_id)

@@ -5,7 +5,8 @@ API version history:
     1.0 - Initial version: create_subcloud_group, update_subcloud_group, delete_subcloud_group.
     1.1 - add_subcloud, update_subcloud, delete_subcloud.
     1.2 - redeploy_subcloud.
-    1.3 - create_system_peer, update_system_peer, delete_system_peer.
+    1.3 - create_system_peer, update_system_peer, delete_system_peer,
+          create_subcloud_peer_group, update_subcloud_peer_group, delete_subcloud_peer_group.
 """
 
 from dcmanager.common import rpc
@@ -92,3 +93,17 @@ class ManagerAPI:
     def delete_system_peer(self, context, peer_id):
         """Delete the system peer unless an association uses it."""
         return self._call(context, 'delete_system_peer', version='1.3', peer_id=peer_id)
+
+    def create_subcloud_peer_group(self, context, group):
+        """Create ``group`` (an unsaved SubcloudPeerGroup) as a primary group led by this site;
+        returns the stored group."""
+        return self._call(context, 'create_subcloud_peer_group', version='1.3', group=group)
+
+    def update_subcloud_peer_group(self, context, group):
+        """Apply the changed fields of ``group``, which this site must lead."""
+        return self._call(context, 'update_subcloud_peer_group', version='1.3', group=group)
+
+    def delete_subcloud_peer_group(self, context, group_id):
+        """Delete the group (its members leave it) unless an association uses it."""
+        return self._call(context, 'delete_subcloud_peer_group', version='1.3',
+                          group_id=group_id)

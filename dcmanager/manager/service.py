@@ -7,7 +7,15 @@ from dcmanager import objects
 from dcmanager.common import context as dc_context
 from dcmanager.common import exception, periodic, rpc
 from dcmanager.conf import CONF
-from dcmanager.manager import enroll, liveness, rpcapi, subcloud_groups, subclouds, system_peers
+from dcmanager.manager import (
+    enroll,
+    liveness,
+    peer_groups,
+    rpcapi,
+    subcloud_groups,
+    subclouds,
+    system_peers,
+)
 from dcmanager.objects import base as objects_base
 from dcmanager.objects import token_store
 
@@ -61,6 +69,18 @@ class ManagerEndpoint:
     @messaging.expected_exceptions(exception.DCManagerException)
     def delete_system_peer(self, context, peer_id):
         return system_peers.delete(context, peer_id)
+
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def create_subcloud_peer_group(self, context, group):
+        return peer_groups.create(context, group)
+
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def update_subcloud_peer_group(self, context, group):
+        return peer_groups.update(context, group)
+
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def delete_subcloud_peer_group(self, context, group_id):
+        return peer_groups.delete(context, group_id)
 
 
 class ManagerService:

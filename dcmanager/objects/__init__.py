@@ -6,4 +6,5 @@ def register_all():
     __import__('dcmanager.objects.alarm_summary')
     __import__('dcmanager.objects.subcloud')
     __import__('dcmanager.objects.subcloud_group')
+    __import__('dcmanager.objects.subcloud_peer_group')
     __import__('dcmanager.objects.system_peer')

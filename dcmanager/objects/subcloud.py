@@ -121,9 +121,10 @@ class Subcloud(base.DCManagerObject):
         return cls.get_by_id(context, subcloud_id)
 
     @classmethod
-    def list(cls, context, group_id=None):
-        """Every subcloud ordered by id, optionally only one group's."""
-        return cls._from_db_objects(context, db_api.subcloud_get_all(context, group_id=group_id))
+    def list(cls, context, group_id=None, peer_group_id=None):
+        """Every subcloud ordered by id, optionally only one group's or one peer group's."""
+        return cls._from_db_objects(context, db_api.subcloud_get_all(
+            context, group_id=group_id, peer_group_id=peer_group_id))
 
     @classmethod
     def get_with_statuses(cls, context, ref):

@@ -2,11 +2,18 @@
 
 import itertools
 
-from dcmanager.policies import alarms, base, subcloud_groups, subclouds, system_peers
+from dcmanager.policies import (
+    alarms,
+    base,
+    subcloud_groups,
+    subcloud_peer_groups,
+    subclouds,
+    system_peers,
+)
 
 
 def list_rules():
     """Every default rule, for the enforcer and for oslopolicy-sample-generator."""
     return list(itertools.chain(base.list_rules(), subcloud_groups.list_rules(),
                                 subclouds.list_rules(), alarms.list_rules(),
-                                system_peers.list_rules()))
+                                system_peers.list_rules(), subcloud_peer_groups.list_rules()))

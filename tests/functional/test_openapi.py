@@ -44,8 +44,9 @@ def refs(api):
         'manager_endpoint': 'http://127.0.0.1:25000/v3', 'manager_username': 'admin',
         'manager_password': 'UGVlci1TZWNyZXQqNDI=',
         'peer_controller_gateway_address': '127.0.2.1'}).json
+    peer_group = api.post_json('/v1.0/subcloud-peer-groups', {'peer-group-name': 'pg1'}).json
     return {'group_ref': str(group['id']), 'ref': str(subcloud['id']),
-            'peer_ref': str(peer['id'])}
+            'peer_ref': str(peer['id']), 'peer_group_ref': str(peer_group['id'])}
 
 
 def _url(path, refs):
@@ -144,7 +145,7 @@ def test_answers_match_their_documented_schemas(api, document, refs):
         resp = api.get(_url(path, refs))
         jsonschema.Draft202012Validator(_schema_of(document, path, 'get')).validate(resp.json)
         checked += 1
-    assert checked == 13
+    assert checked == 17
     created = api.post_json('/v1.0/subcloud-groups', {
         'name': 'core', 'description': 'Core', 'update_apply_type': 'parallel',
         'max_parallel_subclouds': 3}).json

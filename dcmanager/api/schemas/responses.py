@@ -109,6 +109,15 @@ PEER_GROUP_LIST = {
     'required': ['subcloud_peer_groups'],
 }
 
+_STATUS_COUNTERS = ('total_subclouds', 'complete', 'waiting_for_migrate', 'rehoming',
+                    'rehome_failed', 'managed', 'unmanaged')
+PEER_GROUP_STATUS = {
+    'type': 'object',
+    'properties': dict({'peer_group_id': _ID, 'peer_group_name': {'type': 'string'}},
+                       **{name: {'type': 'integer', 'minimum': 0} for name in _STATUS_COUNTERS}),
+    'required': ['peer_group_id', 'peer_group_name', *_STATUS_COUNTERS],
+}
+
 _ALARM_KEYS = [{'subcloud_name': 'region_name'}.get(name, name)
                for name in alarm_summary.AlarmSummary.LIST_COLUMNS]
 ALARM_LIST = {

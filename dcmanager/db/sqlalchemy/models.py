@@ -46,7 +46,7 @@ class SubcloudPeerGroup(Base):
     system_leader_id = sa.Column(sa.String(255))
     system_leader_name = sa.Column(sa.String(255))
     # Leadership term: incremented by a migration; cross-site writes carry it and stale ones fail.
-    leader_term = sa.Column(sa.Integer, nullable=False, default=0)
+    leader_term = sa.Column(sa.Integer, nullable=False, default=1)
     migration_status = sa.Column(sa.String(255))
 
 

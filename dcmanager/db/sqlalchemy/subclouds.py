@@ -100,10 +100,12 @@ def subcloud_get_with_statuses(context, subcloud_id=None, name=None):
 
 
 @main_context_manager.reader
-def subcloud_get_all(context, group_id=None):
+def subcloud_get_all(context, group_id=None, peer_group_id=None):
     query = _subcloud_query(context)
     if group_id is not None:
         query = query.filter_by(group_id=group_id)
+    if peer_group_id is not None:
+        query = query.filter_by(peer_group_id=peer_group_id)
     return query.order_by(_SC.id).all()
 
 

@@ -18,6 +18,7 @@ expected_object_fingerprints = {
     'Subcloud': '1.1-03295c8e251cc10191989e6a3f02eeed',
     'LocalSystem': '1.0-b62cccdee78cbf7a154a6b0175c3a717',
     'SubcloudGroup': '1.0-6c527cc909a41eb2a2b1f40d4df7a536',
+    'SubcloudPeerGroup': '1.0-2b644b331c6675bb8209f648be4f5836',
     'SystemPeer': '1.0-aa79d333cba630cd78f48324dec7bd66',
 }
 

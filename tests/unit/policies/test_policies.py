@@ -9,7 +9,7 @@ from dcmanager import policies
 from dcmanager.api import policy
 from dcmanager.common import context as dc_context
 from dcmanager.common import exception
-from dcmanager.policies import base, subcloud_groups, system_peers
+from dcmanager.policies import base, subcloud_groups, subcloud_peer_groups, system_peers
 
 RULE_NAME = re.compile(r'^dc_api:[a-z][a-z_]*[a-z]:[a-z][a-z_]*[a-z]$')
 
@@ -29,8 +29,15 @@ PEER_RULES = {
 }
 # The resources whose rules follow the same roles: read by every role of a system project,
 # changed by its admins and configurators.
-CRUD_RULES = [GROUP_RULES, PEER_RULES]
-_CRUD = pytest.mark.parametrize('rules', CRUD_RULES, ids=['subcloud_groups', 'system_peers'])
+PEER_GROUP_RULES = {
+    'get': subcloud_peer_groups.GET,
+    'create': subcloud_peer_groups.CREATE,
+    'modify': subcloud_peer_groups.MODIFY,
+    'delete': subcloud_peer_groups.DELETE,
+}
+CRUD_RULES = [GROUP_RULES, PEER_RULES, PEER_GROUP_RULES]
+_CRUD = pytest.mark.parametrize('rules', CRUD_RULES,
+                                ids=['subcloud_groups', 'system_peers', 'subcloud_peer_groups'])
 
 
 @pytest.fixture(autouse=True)

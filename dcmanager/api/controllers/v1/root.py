@@ -8,6 +8,7 @@ from dcmanager.api.controllers.v1 import (
     alarms,
     openapi_document,
     subcloud_groups,
+    subcloud_peer_groups,
     subclouds,
     system_peers,
 )
@@ -26,4 +27,6 @@ pecan.route(V1Controller, 'subcloud-groups', subcloud_groups.SubcloudGroupsContr
 pecan.route(V1Controller, 'subclouds', subclouds.SubcloudsController())
 pecan.route(V1Controller, 'alarms', alarms.AlarmsController())
 pecan.route(V1Controller, 'system-peers', system_peers.SystemPeersController())
+pecan.route(V1Controller, 'subcloud-peer-groups',
+            subcloud_peer_groups.SubcloudPeerGroupsController())
 pecan.route(V1Controller, 'openapi.json', openapi_document.OpenAPIController())

@@ -1,0 +1,103 @@
+"""Subcloud peer groups (SQLAlchemy implementation).
+
+A group's name is unique by the database; its deletion is refused, in the same statement, while
+an association uses it, and detaches its member subclouds in the same transaction. Its status
+(the counters of ``GET .../status``) is one aggregate query.
+"""
+
+from oslo_db import exception as db_exc
+import sqlalchemy as sa
+
+from dcmanager.common import exception, states
+from dcmanager.db.sqlalchemy import models
+from dcmanager.db.sqlalchemy.api import _one_or_raise, main_context_manager, writer
+
+_PG = models.SubcloudPeerGroup
+_SC = models.Subcloud
+_ASSOC = models.PeerGroupAssociation
+
+
+def _query(context):
+    return context.session.query(_PG)
+
+
+@main_context_manager.reader
+def peer_group_get(context, group_id):
+    return _one_or_raise(_query(context).filter_by(id=group_id),
+                         exception.SubcloudPeerGroupNotFound())
+
+
+@main_context_manager.reader
+def peer_group_get_by_name(context, name):
+    return _one_or_raise(_query(context).filter_by(peer_group_name=name),
+                         exception.SubcloudPeerGroupNotFound())
+
+
+@main_context_manager.reader
+def peer_group_get_all(context):
+    return _query(context).order_by(_PG.id).all()
+
+
+@writer
+def peer_group_create(context, values):
+    group = _PG()
+    group.update(values)
+    try:
+        context.session.add(group)
+        context.session.flush()
+    except db_exc.DBDuplicateEntry:
+        raise exception.SubcloudPeerGroupNameTaken() from None
+    return group
+
+
+@writer
+def peer_group_update(context, group_id, values):
+    group = _one_or_raise(_query(context).filter_by(id=group_id),
+                          exception.SubcloudPeerGroupNotFound())
+    group.update(values)
+    try:
+        context.session.flush()
+    except db_exc.DBDuplicateEntry:
+        raise exception.SubcloudPeerGroupNameTaken() from None
+    return group
+
+
+@writer
+def peer_group_destroy(context, group_id):
+    """Delete the group and detach its members, unless an association uses it."""
+    used = sa.select(_ASSOC.id).where(_ASSOC.peer_group_id == group_id)
+    context.session.execute(sa.update(_SC).where(
+        _SC.peer_group_id == group_id, ~used.exists()).values(peer_group_id=None))
+    deleted = (_query(context).filter(_PG.id == group_id, ~used.exists())
+               .delete(synchronize_session=False))
+    if deleted:
+        return
+    _one_or_raise(_query(context).filter_by(id=group_id), exception.SubcloudPeerGroupNotFound())
+    raise exception.SubcloudPeerGroupAssociated()
+
+
+# The counters of GET /subcloud-peer-groups/<ref>/status: (name, condition on a member).
+_COUNTERS = (
+    ('total_subclouds', sa.true()),
+    ('complete', _SC.deploy_status == states.DEPLOY_COMPLETE),
+    ('waiting_for_migrate', _SC.deploy_status == 'secondary'),
+    ('rehoming', _SC.deploy_status == 'rehoming'),
+    ('rehome_failed', _SC.deploy_status.in_(('rehome-failed', 'rehome-prep-failed'))),
+    ('managed', _SC.management_state == states.MANAGED),
+    ('unmanaged', _SC.management_state != states.MANAGED),
+)
+_STATUS = sa.select(*(sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0).label(name)
+                      for name, cond in _COUNTERS)).where(_SC.peer_group_id == sa.bindparam('g'))
+
+
+@main_context_manager.reader
+def peer_group_status(context, group_id):
+    """{counter: number} of the group's members, in one query."""
+    row = context.session.execute(_STATUS, {'g': group_id}).one()
+    return {name: int(row[i]) for i, (name, _cond) in enumerate(_COUNTERS)}
+
+
+@main_context_manager.reader
+def peer_group_has_associations(context, group_id):
+    return context.session.query(sa.select(_ASSOC.id).where(
+        _ASSOC.peer_group_id == group_id).exists()).scalar()

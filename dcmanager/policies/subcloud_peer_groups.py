@@ -1,0 +1,40 @@
+"""Policy rules of /v1.0/subcloud-peer-groups."""
+
+from oslo_policy import policy
+
+from dcmanager.policies import base
+
+PREFIX = 'dc_api:subcloud_peer_groups:%s'
+CREATE = PREFIX % 'create'
+DELETE = PREFIX % 'delete'
+GET = PREFIX % 'get'
+MODIFY = PREFIX % 'modify'
+
+_PATH = '/v1.0/subcloud-peer-groups'
+_PATH_ONE = _PATH + '/{subcloud_peer_group}'
+
+rules = [
+    policy.DocumentedRuleDefault(
+        name=CREATE, check_str=base.ADMIN_OR_CONFIGURATOR,
+        description='Create a subcloud peer group (primary, led by this site).',
+        operations=[{'method': 'POST', 'path': _PATH}]),
+    policy.DocumentedRuleDefault(
+        name=DELETE, check_str=base.ADMIN_OR_CONFIGURATOR,
+        description='Delete a subcloud peer group.',
+        operations=[{'method': 'DELETE', 'path': _PATH_ONE}]),
+    policy.DocumentedRuleDefault(
+        name=GET, check_str=base.READER_OR_OPERATOR_OR_CONFIGURATOR,
+        description='List subcloud peer groups, show one, its subclouds and its status.',
+        operations=[{'method': 'GET', 'path': _PATH},
+                    {'method': 'GET', 'path': _PATH_ONE},
+                    {'method': 'GET', 'path': _PATH_ONE + '/subclouds'},
+                    {'method': 'GET', 'path': _PATH_ONE + '/status'}]),
+    policy.DocumentedRuleDefault(
+        name=MODIFY, check_str=base.ADMIN_OR_CONFIGURATOR,
+        description='Change a subcloud peer group that this site leads.',
+        operations=[{'method': 'PATCH', 'path': _PATH_ONE}]),
+]
+
+
+def list_rules():
+    return rules
