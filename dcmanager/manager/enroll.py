@@ -15,19 +15,9 @@ Owner: the manager that accepted an enrollment runs it, and the subcloud records
 the subcloud is created in ``pre-enroll`` and at each step, cleared when it reaches ``complete``
 or a failure status. A step also checks the owner, so only the owner moves its enrollment on.
 
-Recovery rule (the same for every transitory deploy status of ``states.DEPLOY``): the subcloud
-goes to its recovery target, with its recovery description, when its owner is gone.
-
-* A manager that starts recovers the subclouds its host owns (its previous run ended with them
-  unfinished), those without an owner (left by an older version) and those whose owner is dead
-  (``recover_at_start``), before it takes requests.
-* Every live manager, at each heartbeat (``liveness``), recovers the subclouds whose owner is
-  dead: no heartbeat for ``[manager] service_down_time`` seconds (``recover_dead_owners``).
-* A subcloud whose owner is another, live manager is never touched.
-
-A recovery is one compare-and-set UPDATE on the status and the owner, so two managers recovering
-at once fail each subcloud once; and since every step is a compare-and-set of the status it
-leaves, an enrollment that was recovered under a manager thought dead cannot move on afterwards.
+Recovery: a subcloud its owner left in ``pre-enroll`` or ``enrolling`` (restarted or died) is
+moved to its failure status by ``manager/recovery.py``; since every step is a compare-and-set of
+the status it leaves, an enrollment recovered under a manager thought dead cannot move on.
 """
 
 import threading
@@ -40,42 +30,12 @@ from dcmanager.common import exception, states
 from dcmanager.conf import CONF
 from dcmanager.drivers import subcloud as subcloud_driver
 from dcmanager.drivers import workqueue
-from dcmanager.manager import liveness
 from dcmanager.objects import token_store
 
 LOG = logging.getLogger(__name__)
 
 _RETRY_HINT = (' Once this is fixed, run the enrollment again: dcmanager subcloud redeploy (with '
                'new bootstrap values or install values if needed).')
-
-
-def _recover(context, host, at_start):
-    return objects.Subcloud.recover_transitory(
-        context, states.DEPLOY.recoveries().values(), host, liveness.BINARY,
-        CONF.manager.service_down_time, at_start=at_start)
-
-
-def recover_at_start(context, host):
-    """When the manager of ``host`` starts, before it takes requests: move the subclouds left in
-    a transitory deploy status by its previous run, by no known manager or by a dead one to their
-    failure status; returns how many."""
-    recovered = _recover(context, host, at_start=True)
-    if recovered:
-        LOG.warning('Moved %d subcloud(s) left in a transitory deploy status by a previous run '
-                    'of this manager (%s), by a dead manager or by none to its failure status',
-                    recovered, host)
-    return recovered
-
-
-def recover_dead_owners(context, host):
-    """Move the subclouds in a transitory deploy status whose manager is dead (no heartbeat for
-    ``[manager] service_down_time`` seconds; never ``host``'s own) to their failure status;
-    returns how many."""
-    recovered = _recover(context, host, at_start=False)
-    if recovered:
-        LOG.warning('Moved %d subcloud(s) whose manager has had no heartbeat for %d s to its '
-                    'failure status', recovered, CONF.manager.service_down_time)
-    return recovered
 
 
 def _identity_failure(error, url):

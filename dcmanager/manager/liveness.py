@@ -4,7 +4,7 @@ A site may run several managers (one per host, on RabbitMQ and one database), ea
 ``[DEFAULT] host``. Every manager writes its heartbeat when it starts and then every
 ``[manager] heartbeat_interval`` seconds; one whose last heartbeat is older than
 ``[manager] service_down_time`` is dead, and the live ones recover the transitory operations it
-owned (``enroll.recover_dead_owners``).
+owned (``recovery.recover_dead_owners``).
 """
 
 from dcmanager.common import exception

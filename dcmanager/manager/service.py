@@ -11,6 +11,7 @@ from dcmanager.manager import (
     enroll,
     liveness,
     peer_groups,
+    recovery,
     rpcapi,
     subcloud_groups,
     subclouds,
@@ -105,7 +106,7 @@ class ManagerService:
         objects.LocalSystem.ensure(context)
         # Recovery before taking requests: nothing this manager accepts can be mistaken for a
         # leftover of its previous run.
-        enroll.recover_at_start(context, self.host)
+        recovery.recover_at_start(context, self.host)
         self.enroller = enroll.Enroller(self.host)
         self._server = rpc.get_server(CONF.manager.topic, self.host,
                                       rpcapi.ManagerAPI.RPC_API_VERSION,
@@ -126,7 +127,7 @@ class ManagerService:
         periodic task of ``[manager] heartbeat_interval``)."""
         context = dc_context.get_admin_context()
         liveness.beat(context, self.host)
-        enroll.recover_dead_owners(context, self.host)
+        recovery.recover_dead_owners(context, self.host)
 
     def stop(self):
         if self._server is not None:

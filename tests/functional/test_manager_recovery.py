@@ -1,5 +1,5 @@
 """Several managers on one database: who owns a transitory deploy status, who is alive, and who
-recovers what (dcmanager.manager.enroll, dcmanager.manager.liveness).
+recovers what (dcmanager.manager.recovery, dcmanager.manager.liveness).
 
 Managers ``mgr-a`` and ``mgr-b`` are real ``ManagerService`` instances (or the functions their
 start and their heartbeat run) beside the site's own manager, on the site's database: SQLite, or
@@ -17,7 +17,7 @@ from dcmanager import objects
 from dcmanager.common import exception, states
 from dcmanager.conf import CONF
 from dcmanager.db import api as db_api
-from dcmanager.manager import enroll, liveness, subclouds
+from dcmanager.manager import enroll, liveness, recovery, subclouds
 from dcmanager.manager import service as manager_service
 from dcmanager.objects import service as service_obj
 from tests import subcloud_forms as forms
@@ -245,9 +245,9 @@ def test_recovery_at_start_counts_what_it_moved(quiet_site, api, ctx):
         _create(ctx, status, A)
         _create(ctx, status, B)
     _create(ctx, states.DEPLOY_ENROLLING, None)
-    assert enroll.recover_at_start(ctx, A) == 3
-    assert enroll.recover_at_start(ctx, A) == 0
-    assert enroll.recover_dead_owners(ctx, A) == 0
+    assert recovery.recover_at_start(ctx, A) == 3
+    assert recovery.recover_at_start(ctx, A) == 0
+    assert recovery.recover_dead_owners(ctx, A) == 0
 
 
 # ------------------------------------------------------------------ recovery while running
@@ -294,7 +294,7 @@ def test_periodic_recovery_takes_only_dead_owners(quiet_site, api, ctx):
     c_own = _create(ctx, 'pre-rehome', 'mgr-c')
     unknown = _create(ctx, 'installing', 'mgr-never-seen')
     ownerless = _create(ctx, states.DEPLOY_ENROLLING, None)
-    assert enroll.recover_dead_owners(ctx, A) == 2
+    assert recovery.recover_dead_owners(ctx, A) == 2
     assert _state(ctx, c_own) == ('rehome-prep-failed', None)
     assert _state(ctx, unknown) == ('install-failed', None)
     assert _state(ctx, a_own) == (states.DEPLOY_PRE_ENROLL, A)
@@ -302,10 +302,10 @@ def test_periodic_recovery_takes_only_dead_owners(quiet_site, api, ctx):
     assert _state(ctx, ownerless) == (states.DEPLOY_ENROLLING, None)
     # Its own are never "dead" to a running manager, even with a stale heartbeat of its own.
     _stale(ctx, A)
-    assert enroll.recover_dead_owners(ctx, A) == 0
+    assert recovery.recover_dead_owners(ctx, A) == 0
     assert _state(ctx, a_own) == (states.DEPLOY_PRE_ENROLL, A)
     # ... but they are to the others.
-    assert enroll.recover_dead_owners(ctx, B) == 1
+    assert recovery.recover_dead_owners(ctx, B) == 1
     assert _state(ctx, a_own) == (states.DEPLOY_PRE_ENROLL_FAILED, None)
 
 
@@ -318,7 +318,7 @@ def _recover_together(site, hosts):
     def recover(host):
         context = site.context()
         barrier.wait(timeout=30)
-        counts[host] = enroll.recover_dead_owners(context, host)
+        counts[host] = recovery.recover_dead_owners(context, host)
 
     threads = [threading.Thread(target=recover, args=(host,)) for host in hosts]
     for thread in threads:
@@ -367,7 +367,7 @@ def test_a_recovered_enrollment_cannot_finish_afterwards(quiet_site, api, ctx):
     # B's enrollment threads still hold the subclouds as they read them before B was declared
     # dead; A recovers them meanwhile.
     held = objects.Subcloud.get_by_id(ctx, enrolling.id)
-    assert enroll.recover_dead_owners(ctx, A) == 2
+    assert recovery.recover_dead_owners(ctx, A) == 2
     late = enroll.Enroller(B)
     try:
         late._enrolling(ctx, held, _AnsweringAgent())  # would move it to complete

@@ -19,7 +19,7 @@ import yaml
 from dcmanager import objects
 from dcmanager.common import states
 from dcmanager.db import api as db_api
-from dcmanager.manager import enroll
+from dcmanager.manager import recovery
 from tests import subcloud_forms as forms
 
 BASE = forms.BASE
@@ -164,7 +164,7 @@ def test_a_crash_after_the_redeploy_is_recovered_and_can_be_retried(api, site, c
     held_pool = hold_pool()
     _redeploy(api, 'sc1', _cli_fields())
     # the manager "restarts": its unfinished enrollment is failed by the recovery rule
-    assert enroll.recover_at_start(ctx, site.manager.host) == 1
+    assert recovery.recover_at_start(ctx, site.manager.host) == 1
     recovered = api.get(BASE + '/sc1').json
     assert recovered['deploy-status'] == 'pre-enroll-failed'
     assert 'manager running the operation stopped' in recovered['error-description']

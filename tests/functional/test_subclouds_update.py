@@ -19,7 +19,7 @@ from dcmanager.api import hooks, routing
 from dcmanager.api.controllers import root
 from dcmanager.common import states
 from dcmanager.db import api as db_api
-from dcmanager.manager import enroll
+from dcmanager.manager import recovery
 from tests import subcloud_forms as forms
 
 BASE = '/v1.0/subclouds'
@@ -461,11 +461,11 @@ def test_recovery_moves_transitory_states_to_their_failure(site, api, ctx):
     ids = [_add(api, 'sc%d' % n, n)['id'] for n in (1, 2, 3)]
     for sid, status in zip(ids, ('pre-enroll', 'enrolling', 'complete'), strict=True):
         db_api.subcloud_update(ctx, sid, {'deploy_status': status})
-    assert enroll.recover_at_start(ctx, site.manager.host) == 2
+    assert recovery.recover_at_start(ctx, site.manager.host) == 2
     rows = {r['name']: r for r in api.get(BASE).json['subclouds']}
     assert rows['sc1']['deploy-status'] == 'pre-enroll-failed'
     assert rows['sc2']['deploy-status'] == 'enroll-failed'
     assert rows['sc3']['deploy-status'] == 'complete'
     assert 'stopped (restarted or died) while the subcloud was enrolling' in \
         rows['sc2']['error-description']
-    assert enroll.recover_at_start(ctx, site.manager.host) == 0
+    assert recovery.recover_at_start(ctx, site.manager.host) == 0
