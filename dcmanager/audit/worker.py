@@ -84,7 +84,9 @@ def observe(pool, target, managed, connections=None):
     except exception.DCManagerException as e:  # a secret the site key cannot decrypt
         return availability.failed(str(e))
     try:
-        answer = client.audit(audits)
+        # Never longer than an interval: a subcloud that does not answer within one is due
+        # again by then, and two such audits take it offline within two intervals.
+        answer = client.audit(audits, within=CONF.audit.interval)
     except exception.OutboundError as e:  # its message says what failed, for the log
         return availability.failed(str(e))
     finally:

@@ -18,9 +18,9 @@ opts = [
                  help='Seconds to wait for a subcloud\'s answer (each read of it). A request '
                       'whose answer timed out is never retried. One audit of a subcloud (its '
                       'token request, when one is needed, and the audit agent\'s answer) takes '
-                      'at most connect_timeout + read_timeout in all; with that sum below '
-                      '[audit] interval, a subcloud that hangs is offline within two intervals '
-                      'plus that sum.'),
+                      'at most connect_timeout + read_timeout in all, and never longer than '
+                      '[audit] interval, so a subcloud that hangs is offline within two '
+                      'intervals plus one audit.'),
     cfg.StrOpt('ca_file',
                help='CA bundle that signs the subclouds\' certificates (https). Unset: the '
                     'system\'s trusted CAs.'),

@@ -97,17 +97,21 @@ class SubcloudClient:
         return {'region_name': regions[0], 'project_id': auth_ref.project_id,
                 'user_id': auth_ref.user_id}
 
-    def audit(self, audits=('base_audit', 'alarm_audit')):
+    def audit(self, audits=('base_audit', 'alarm_audit'), within=None):
         """PATCH /v1/dcaudit: the subcloud's availability and alarm counts.
 
         All of it (a token request, when one is needed, and the agent's answer) takes at most
-        the pool's connect + read timeouts. A 401 is retried once with a renewed token
+        the pool's connect + read timeouts, and at most ``within`` seconds when given (the
+        audit interval: an audit never outlasts it). A 401 is retried once with a renewed token
         (keystoneauth and the token cache), a connection that failed once more, a timeout never;
         any other failure raises an ``OutboundError``: ``service='identity'`` for the token (as
         ``identity_info``), ``service='agent'`` for the agent's answer, an answer that is not
         JSON included (``AnswerRejected`` of kind ``malformed``).
         """
-        with transport.deadline(self.connect_timeout + self.read_timeout):
+        limit = self.connect_timeout + self.read_timeout
+        if within is not None:
+            limit = min(limit, within)
+        with transport.deadline(limit):
             try:
                 try:
                     resp = self._patch(audits)
@@ -123,7 +127,7 @@ class SubcloudClient:
                     raise _plain_http(self.identity_url, 'identity') from None
                 raise
             except ks_exc.ClientException as e:
-                raise self._agent_failure(e) from None
+                raise self._agent_failure(e, limit) from None
         try:
             return resp.json()
         except ValueError:
@@ -140,7 +144,7 @@ class SubcloudClient:
                                     json={name: '' for name in audits}, raise_exc=True,
                                     connect_retries=0)
 
-    def _agent_failure(self, error):
+    def _agent_failure(self, error, limit):
         """The typed ``OutboundError`` (``service='agent'``) for the agent call's ``error``."""
         cls, kind, status = transport.classify(error)
         if kind == 'tls' and self._answers_plain_http(self.agent_url):
@@ -149,8 +153,7 @@ class SubcloudClient:
             reason = 'HTTP %s' % status
         elif cls is exception.TargetTimedOut:
             reason = 'no answer within the time allowed (connect %g s, read %g s, %g s in all)' % (
-                self.connect_timeout, self.read_timeout,
-                self.connect_timeout + self.read_timeout)
+                self.connect_timeout, self.read_timeout, limit)
         elif kind == 'tls':
             reason = 'TLS failure'
         elif kind == 'malformed':

@@ -160,6 +160,26 @@ def test_a_hung_subcloud_is_offline_within_two_intervals_plus_one_audit_and_come
     assert offline_after < bound
 
 
+def test_an_audit_never_outlasts_the_interval(site, configured, audit):
+    """Timeouts longer than the interval (here 20 s of read timeout for a 1 s interval): the
+    audit still ends within an interval, so a hung subcloud is offline within two intervals plus
+    one interval, not after two read timeouts (40 s)."""
+    sim = configured
+    ctx = site.context()
+    CONF.set_override('read_timeout', 20.0, group='subcloud')
+    try:
+        victim = _add(ctx, sim, 5)
+        audit()
+        _wait(lambda: db_api.subcloud_get(ctx, victim).availability_status == states.ONLINE,
+              2 * INTERVAL + MARGIN, 'online')
+        sim.patch(sim.addresses[5], delay=HANG)
+        bound = 2 * (INTERVAL + SCAN) + INTERVAL + MARGIN
+        _wait(lambda: db_api.subcloud_get(ctx, victim).availability_status == states.OFFLINE,
+              bound, 'offline')
+    finally:
+        CONF.set_override('read_timeout', READ_TIMEOUT, group='subcloud')
+
+
 HUNG_READ_TIMEOUT = 4.0  # a hung subcloud holds a thread for much longer than an interval
 # Until they are offline, failures of the hung ones may wait for each other.
 HUNG_BOUND = 4 * (CONNECT_TIMEOUT + HUNG_READ_TIMEOUT) + 2 * (INTERVAL + SCAN) + MARGIN
