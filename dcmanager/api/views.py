@@ -72,6 +72,27 @@ def subcloud_peer_group(group):
     return body
 
 
+# (response key, field name) of a peer group association (hyphenated, as the reference); the
+# list rows leave sync-message out.
+ASSOCIATION_KEYS = (
+    ('id', 'id'),
+    ('peer-group-id', 'peer_group_id'),
+    ('system-peer-id', 'system_peer_id'),
+    ('peer-group-priority', 'peer_group_priority'),
+    ('association-type', 'association_type'),
+    ('sync-status', 'sync_status'),
+)
+
+
+def association(assoc, with_message=True):
+    body = {key: getattr(assoc, name) for key, name in ASSOCIATION_KEYS}
+    if with_message:
+        body['sync-message'] = assoc.sync_message
+    body['created-at'] = _ts(assoc.created_at)
+    body['updated-at'] = _ts(assoc.updated_at)
+    return body
+
+
 # (response key, column/field name) of a subcloud, in the reference's order. Never a secret:
 # data_install, rehome_data and the secrets column have no key (finding F2 of the reference).
 SUBCLOUD_KEYS = (

@@ -283,3 +283,16 @@ class SubcloudPeerGroupNotPrimary(BadRequest):
 class SubcloudPeerGroupNotLed(Conflict):
     msg_fmt = ('Peer group %(name)s is led by %(leader)s, not by this site: change it on the site '
                'that leads it')
+
+
+class PeerGroupAssociationExists(Conflict):
+    msg_fmt = 'A Peer group association with same peer_group_id, system_peer_id already exists'
+
+
+class PeerGroupAssociationBusy(Conflict):
+    msg_fmt = ('Peer group association %(id)s is syncing; try again when the sync has ended')
+
+
+class PeerGroupAssociationNotPrimary(BadRequest):
+    msg_fmt = ('Peer group association %(id)s is non-primary: its peer site (the primary) '
+               'changes and syncs it')

@@ -7,6 +7,7 @@ driver error. The implementation is ``dcmanager.db.sqlalchemy.api``.
 """
 
 from dcmanager.db.sqlalchemy import api as _impl
+from dcmanager.db.sqlalchemy import associations as _associations
 from dcmanager.db.sqlalchemy import audit as _audit
 from dcmanager.db.sqlalchemy import peer_groups as _peer_groups
 from dcmanager.db.sqlalchemy import subclouds as _subclouds
@@ -447,3 +448,38 @@ def peer_group_status(context, group_id):
 
 def peer_group_has_associations(context, group_id):
     return _peer_groups.peer_group_has_associations(context, group_id)
+
+
+# Peer group associations
+
+def association_get(context, association_id):
+    """The association with this id, or PeerGroupAssociationNotFound."""
+    return _associations.association_get(context, association_id)
+
+
+def association_get_all(context, peer_group_id=None):
+    """Every association ordered by id, optionally only one peer group's."""
+    return _associations.association_get_all(context, peer_group_id=peer_group_id)
+
+
+def association_create(context, values, owner=None):
+    """Insert an association (PeerGroupAssociationExists for a taken pair); a ``syncing`` one
+    is owned by ``owner``."""
+    return _associations.association_create(context, values, owner=owner)
+
+
+def association_update(context, association_id, values, owner=None, not_syncing=False):
+    """Apply ``values``; with ``not_syncing`` only while no sync runs."""
+    return _associations.association_update(context, association_id, values, owner=owner,
+                                            not_syncing=not_syncing)
+
+
+def association_destroy(context, association_id):
+    """Delete the association (a sync that runs stops at its next step)."""
+    _associations.association_destroy(context, association_id)
+
+
+def association_recover_syncing(context, recoveries, host, binary, down_time, at_start=False):
+    """Move the syncs dead managers left to their recovery target; returns how many."""
+    return _associations.association_recover_syncing(context, recoveries, host, binary,
+                                                     down_time, at_start=at_start)

@@ -121,6 +121,15 @@ def _recover_subclouds(context, recoveries, host, binary, down_time, at_start=Fa
 SUBCLOUDS = register(Kind('subcloud(s)', states.DEPLOY, _recover_subclouds))
 
 
+def _recover_association_syncs(context, recoveries, host, binary, down_time, at_start=False):
+    return objects.PeerGroupAssociation.recover_syncing(context, recoveries, host, binary,
+                                                        down_time, at_start=at_start)
+
+
+ASSOCIATION_SYNCS = register(Kind('peer group association sync(s)', states.ASSOCIATION_SYNC,
+                                  _recover_association_syncs))
+
+
 def recover_at_start(context, host, registry=REGISTRY):
     """When the manager of ``host`` starts, before it takes requests: move what its previous
     run, a dead manager or none left in a transitory state to its recovery target, for every

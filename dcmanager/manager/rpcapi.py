@@ -6,7 +6,9 @@ API version history:
     1.1 - add_subcloud, update_subcloud, delete_subcloud.
     1.2 - redeploy_subcloud.
     1.3 - create_system_peer, update_system_peer, delete_system_peer,
-          create_subcloud_peer_group, update_subcloud_peer_group, delete_subcloud_peer_group.
+          create_subcloud_peer_group, update_subcloud_peer_group, delete_subcloud_peer_group,
+          create_peer_group_association, update_peer_group_association,
+          sync_peer_group_association, delete_peer_group_association.
 """
 
 from dcmanager.common import rpc
@@ -107,3 +109,25 @@ class ManagerAPI:
         """Delete the group (its members leave it) unless an association uses it."""
         return self._call(context, 'delete_subcloud_peer_group', version='1.3',
                           group_id=group_id)
+
+    def create_peer_group_association(self, context, association):
+        """Create ``association`` (an unsaved PeerGroupAssociation) for a group this site leads,
+        with its sync to the peer site requested; returns the stored association."""
+        return self._call(context, 'create_peer_group_association', version='1.3',
+                          association=association)
+
+    def update_peer_group_association(self, context, association_id, peer_group_priority):
+        """A new priority for the peer's copy of the group, with a sync requested."""
+        return self._call(context, 'update_peer_group_association', version='1.3',
+                          association_id=association_id,
+                          peer_group_priority=peer_group_priority)
+
+    def sync_peer_group_association(self, context, association_id):
+        """Request the sync of a primary association (409 while one runs)."""
+        return self._call(context, 'sync_peer_group_association', version='1.3',
+                          association_id=association_id)
+
+    def delete_peer_group_association(self, context, association_id):
+        """Delete a primary association that is not syncing."""
+        return self._call(context, 'delete_peer_group_association', version='1.3',
+                          association_id=association_id)

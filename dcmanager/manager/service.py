@@ -8,6 +8,7 @@ from dcmanager.common import context as dc_context
 from dcmanager.common import exception, periodic, rpc
 from dcmanager.conf import CONF
 from dcmanager.manager import (
+    associations,
     enroll,
     liveness,
     peer_groups,
@@ -82,6 +83,23 @@ class ManagerEndpoint:
     @messaging.expected_exceptions(exception.DCManagerException)
     def delete_subcloud_peer_group(self, context, group_id):
         return peer_groups.delete(context, group_id)
+
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def create_peer_group_association(self, context, association):
+        return associations.create(context, association, self.enroller.host)
+
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def update_peer_group_association(self, context, association_id, peer_group_priority):
+        return associations.update_priority(context, association_id, peer_group_priority,
+                                            self.enroller.host)
+
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def sync_peer_group_association(self, context, association_id):
+        return associations.sync(context, association_id, self.enroller.host)
+
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def delete_peer_group_association(self, context, association_id):
+        return associations.delete(context, association_id)
 
 
 class ManagerService:

@@ -5,6 +5,7 @@ import itertools
 from dcmanager.policies import (
     alarms,
     base,
+    peer_group_associations,
     subcloud_groups,
     subcloud_peer_groups,
     subclouds,
@@ -16,4 +17,5 @@ def list_rules():
     """Every default rule, for the enforcer and for oslopolicy-sample-generator."""
     return list(itertools.chain(base.list_rules(), subcloud_groups.list_rules(),
                                 subclouds.list_rules(), alarms.list_rules(),
-                                system_peers.list_rules(), subcloud_peer_groups.list_rules()))
+                                system_peers.list_rules(), subcloud_peer_groups.list_rules(),
+                                peer_group_associations.list_rules()))

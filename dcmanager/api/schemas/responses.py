@@ -118,6 +118,26 @@ PEER_GROUP_STATUS = {
     'required': ['peer_group_id', 'peer_group_name', *_STATUS_COUNTERS],
 }
 
+_ASSOCIATION_TYPES = {'id': _ID, 'peer-group-id': _ID, 'system-peer-id': _ID,
+                      'peer-group-priority': {'type': ['integer', 'null']},
+                      'association-type': {'type': 'string'}, 'sync-status': {'type': 'string'}}
+_ASSOCIATION_ROW = {
+    'type': 'object',
+    'properties': dict({key: _ASSOCIATION_TYPES[key] for key, _name in views.ASSOCIATION_KEYS},
+                       **{'created-at': _TEXT, 'updated-at': _TEXT}),
+    'required': [key for key, _name in views.ASSOCIATION_KEYS] + ['created-at', 'updated-at'],
+}
+ASSOCIATION = {
+    'allOf': [_ASSOCIATION_ROW],
+    'properties': {'sync-message': _TEXT},
+    'required': ['sync-message'],
+}
+ASSOCIATION_LIST = {
+    'type': 'object',
+    'properties': {'peer_group_associations': {'type': 'array', 'items': _ASSOCIATION_ROW}},
+    'required': ['peer_group_associations'],
+}
+
 _ALARM_KEYS = [{'subcloud_name': 'region_name'}.get(name, name)
                for name in alarm_summary.AlarmSummary.LIST_COLUMNS]
 ALARM_LIST = {

@@ -175,6 +175,8 @@ class PeerGroupAssociation(Base):
     association_type = sa.Column(sa.String(255), nullable=False)
     sync_status = sa.Column(sa.String(255), nullable=False)
     sync_message = sa.Column(sa.Text)
+    # The manager that runs the association's sync (while it is syncing), as deploy_owner.
+    sync_owner = sa.Column(sa.String(255), index=True)
 
 
 class SubcloudAlarmSummary(Base):

@@ -17,6 +17,7 @@ expected_object_fingerprints = {
     'AlarmSummary': '1.0-afe1b048c8e703e47c2bf0e0693d3b28',
     'Subcloud': '1.1-03295c8e251cc10191989e6a3f02eeed',
     'LocalSystem': '1.0-b62cccdee78cbf7a154a6b0175c3a717',
+    'PeerGroupAssociation': '1.0-82ac94fe38cd3b68b66ea9a04815d5a3',
     'SubcloudGroup': '1.0-6c527cc909a41eb2a2b1f40d4df7a536',
     'SubcloudPeerGroup': '1.0-2b644b331c6675bb8209f648be4f5836',
     'SystemPeer': '1.0-aa79d333cba630cd78f48324dec7bd66',

@@ -9,7 +9,13 @@ from dcmanager import policies
 from dcmanager.api import policy
 from dcmanager.common import context as dc_context
 from dcmanager.common import exception
-from dcmanager.policies import base, subcloud_groups, subcloud_peer_groups, system_peers
+from dcmanager.policies import (
+    base,
+    peer_group_associations,
+    subcloud_groups,
+    subcloud_peer_groups,
+    system_peers,
+)
 
 RULE_NAME = re.compile(r'^dc_api:[a-z][a-z_]*[a-z]:[a-z][a-z_]*[a-z]$')
 
@@ -35,9 +41,16 @@ PEER_GROUP_RULES = {
     'modify': subcloud_peer_groups.MODIFY,
     'delete': subcloud_peer_groups.DELETE,
 }
-CRUD_RULES = [GROUP_RULES, PEER_RULES, PEER_GROUP_RULES]
+ASSOCIATION_RULES = {
+    'get': peer_group_associations.GET,
+    'create': peer_group_associations.CREATE,
+    'modify': peer_group_associations.MODIFY,
+    'delete': peer_group_associations.DELETE,
+}
+CRUD_RULES = [GROUP_RULES, PEER_RULES, PEER_GROUP_RULES, ASSOCIATION_RULES]
 _CRUD = pytest.mark.parametrize('rules', CRUD_RULES,
-                                ids=['subcloud_groups', 'system_peers', 'subcloud_peer_groups'])
+                                ids=['subcloud_groups', 'system_peers', 'subcloud_peer_groups',
+                                     'peer_group_associations'])
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ from dcmanager.api.controllers import base
 from dcmanager.api.controllers.v1 import (
     alarms,
     openapi_document,
+    peer_group_associations,
     subcloud_groups,
     subcloud_peer_groups,
     subclouds,
@@ -27,6 +28,8 @@ pecan.route(V1Controller, 'subcloud-groups', subcloud_groups.SubcloudGroupsContr
 pecan.route(V1Controller, 'subclouds', subclouds.SubcloudsController())
 pecan.route(V1Controller, 'alarms', alarms.AlarmsController())
 pecan.route(V1Controller, 'system-peers', system_peers.SystemPeersController())
+pecan.route(V1Controller, 'peer-group-associations',
+            peer_group_associations.PeerGroupAssociationsController())
 pecan.route(V1Controller, 'subcloud-peer-groups',
             subcloud_peer_groups.SubcloudPeerGroupsController())
 pecan.route(V1Controller, 'openapi.json', openapi_document.OpenAPIController())

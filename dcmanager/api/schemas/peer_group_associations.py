@@ -1,0 +1,32 @@
+"""JSON Schemas of /v1.0/peer-group-associations (underscore keys, as the CLI sends them)."""
+
+from dcmanager.api import schemas
+from dcmanager.common import states
+
+PRIORITY_RANGE = (1, 65536)
+
+CREATE = {
+    'type': 'object',
+    'properties': {
+        'peer_group_id': schemas.ID,
+        'system_peer_id': schemas.ID,
+        'peer_group_priority': schemas.integer(*PRIORITY_RANGE),
+    },
+    # Required here: an operator associates a group this site leads (its primary).
+    'required': ['peer_group_id', 'system_peer_id', 'peer_group_priority'],
+    'additionalProperties': False,
+}
+
+UPDATE = {
+    'type': 'object',
+    'properties': {
+        'peer_group_priority': schemas.integer(*PRIORITY_RANGE),
+        # Written by the primary site on its peer's non-primary copy (the peer role).
+        'sync_status': {'type': 'string', 'enum': sorted(states.ASSOCIATION_SYNC.states)},
+    },
+    'minProperties': 1,
+    'additionalProperties': False,
+}
+
+MESSAGES = {name: 'Invalid %s' % name
+            for name in ('peer_group_id', 'system_peer_id', 'peer_group_priority', 'sync_status')}

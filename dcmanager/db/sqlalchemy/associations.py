@@ -1,0 +1,95 @@
+"""Peer group associations (SQLAlchemy implementation).
+
+A (peer group, system peer) pair is unique by the database. An association's sync is an
+operation: ``syncing`` has an owner, the manager that runs it (``sync_owner``), written with the
+status in one compare-and-set; a dead owner's ``syncing`` is recovered like a subcloud's
+transitory deploy status (``association_recover_syncing``).
+"""
+
+from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
+import sqlalchemy as sa
+
+from dcmanager.common import exception, states
+from dcmanager.db.sqlalchemy import models
+from dcmanager.db.sqlalchemy.api import _one_or_raise, main_context_manager, writer
+from dcmanager.db.sqlalchemy.subclouds import _recoverable
+
+_A = models.PeerGroupAssociation
+_SYNCING = states.ASSOCIATION_SYNC_SYNCING
+
+
+def _query(context):
+    return context.session.query(_A)
+
+
+@main_context_manager.reader
+def association_get(context, association_id):
+    return _one_or_raise(_query(context).filter_by(id=association_id),
+                         exception.PeerGroupAssociationNotFound())
+
+
+@main_context_manager.reader
+def association_get_all(context, peer_group_id=None):
+    query = _query(context)
+    if peer_group_id is not None:
+        query = query.filter_by(peer_group_id=peer_group_id)
+    return query.order_by(_A.id).all()
+
+
+@writer
+def association_create(context, values, owner=None):
+    """Insert the association; with ``syncing``, ``owner`` runs its sync."""
+    row = _A()
+    row.update(dict(values, sync_owner=owner if values.get('sync_status') == _SYNCING else None))
+    try:
+        context.session.add(row)
+        context.session.flush()
+    except db_exc.DBDuplicateEntry:
+        raise exception.PeerGroupAssociationExists() from None
+    except db_exc.DBReferenceError:
+        raise exception.InvalidInput(reason='Invalid peer_group_id or system_peer_id') from None
+    return row
+
+
+@writer
+def association_update(context, association_id, values, owner=None, not_syncing=False):
+    """Apply ``values`` (a ``sync_status`` of ``syncing`` takes ``owner``, any other clears
+    it); with ``not_syncing``, only while no sync runs (PeerGroupAssociationBusy otherwise)."""
+    values = dict(values)
+    if 'sync_status' in values:
+        values['sync_owner'] = owner if values['sync_status'] == _SYNCING else None
+    stmt = sa.update(_A).where(_A.id == association_id)
+    if not_syncing:
+        stmt = stmt.where(_A.sync_status != _SYNCING)
+    if context.session.execute(stmt.values(**values)).rowcount:
+        return _query(context).filter_by(id=association_id).populate_existing().one()
+    row = _one_or_raise(_query(context).filter_by(id=association_id),
+                        exception.PeerGroupAssociationNotFound())
+    raise exception.PeerGroupAssociationBusy(id=row.id)
+
+
+@writer
+def association_destroy(context, association_id):
+    """Delete the association, syncing or not: a sync that runs finds it gone at its next
+    compare-and-set and stops."""
+    deleted = (_query(context).filter(_A.id == association_id)
+               .delete(synchronize_session=False))
+    if not deleted:
+        raise exception.PeerGroupAssociationNotFound()
+
+
+@oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
+@writer
+def association_recover_syncing(context, recoveries, host, binary, down_time, at_start=False):
+    """Move the syncs of dead managers to their recovery target (see subcloud recovery)."""
+    session = context.session
+    moved = 0
+    for recovery in recoveries:
+        stmt = (sa.update(_A)
+                .where(_A.sync_status == recovery.state,
+                       _recoverable(session, _A.sync_owner, host, binary, down_time, at_start))
+                .values(sync_status=recovery.target, sync_message=recovery.description,
+                        sync_owner=None))
+        moved += session.execute(stmt.execution_options(synchronize_session=False)).rowcount
+    return moved

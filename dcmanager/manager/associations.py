@@ -1,0 +1,84 @@
+"""Peer group association operations, as this site's operators ask for them.
+
+An association is created for a group this site leads (primary); its cross-site sync is recorded
+as an operation this manager owns (``syncing``, ``sync_owner``): it is written before the
+answer, never after a cast, and a manager that dies leaves it to the recovery
+(``manager/recovery.py``), which marks it ``failed``. Non-primary associations belong to the
+peer site that leads their group: operators here neither create, change nor sync them.
+"""
+
+from oslo_log import log as logging
+
+from dcmanager import objects
+from dcmanager.common import exception, states
+from dcmanager.manager import peer_groups
+
+LOG = logging.getLogger(__name__)
+
+
+def _led_group(context, peer_group_id):
+    try:
+        group = objects.SubcloudPeerGroup.get_by_id(context, peer_group_id)
+    except exception.SubcloudPeerGroupNotFound:
+        raise exception.InvalidInput(reason='Invalid peer_group_id') from None
+    peer_groups.check_led_here(context, group)
+    return group
+
+
+def create(context, association, host):
+    """Store ``association`` (primary, syncing, owned by the manager ``host``)."""
+    _led_group(context, association.peer_group_id)
+    try:
+        objects.SystemPeer.get_by_id(context, association.system_peer_id)
+    except exception.SystemPeerNotFound:
+        raise exception.InvalidInput(reason='Invalid system_peer_id') from None
+    association.association_type = states.ASSOCIATION_PRIMARY
+    association.sync_status = states.ASSOCIATION_SYNC_SYNCING
+    association.sync_message = None
+    association.create(context, owner=host)
+    LOG.info('Created peer group association %(id)s (peer group %(pg)s, system peer %(sp)s): '
+             'sync to the peer site requested', {'id': association.id,
+                                                 'pg': association.peer_group_id,
+                                                 'sp': association.system_peer_id})
+    return association
+
+
+def _primary(context, association_id):
+    association = objects.PeerGroupAssociation.get_by_id(context, association_id)
+    if not association.is_primary():
+        raise exception.PeerGroupAssociationNotPrimary(id=association_id)
+    return association
+
+
+def update_priority(context, association_id, priority, host):
+    """A new priority for the peer's copy of the group: stored with a sync request, in one
+    compare-and-set (never while a sync runs)."""
+    association = _primary(context, association_id)
+    _led_group(context, association.peer_group_id)
+    association.peer_group_priority = priority
+    association.sync_status = states.ASSOCIATION_SYNC_SYNCING
+    association.sync_message = None
+    association.save(context, owner=host, not_syncing=True)
+    LOG.info('Peer group association %s: priority %s, sync requested', association_id, priority)
+    return association
+
+
+def sync(context, association_id, host):
+    """Request the sync; one already requested or running is the answer as it is."""
+    association = _primary(context, association_id)
+    _led_group(context, association.peer_group_id)
+    if association.sync_status == states.ASSOCIATION_SYNC_SYNCING:
+        return association
+    association.sync_status = states.ASSOCIATION_SYNC_SYNCING
+    association.sync_message = None
+    association.save(context, owner=host, not_syncing=True)
+    LOG.info('Peer group association %s: sync requested', association_id)
+    return association
+
+
+def delete(context, association_id):
+    association = objects.PeerGroupAssociation.get_by_id(context, association_id)
+    if not association.is_primary():
+        raise exception.PeerGroupAssociationNotPrimary(id=association_id)
+    association.destroy(context)
+    LOG.info('Deleted peer group association %s', association_id)
