@@ -296,3 +296,13 @@ class PeerGroupAssociationBusy(Conflict):
 class PeerGroupAssociationNotPrimary(BadRequest):
     msg_fmt = ('Peer group association %(id)s is non-primary: its peer site (the primary) '
                'changes and syncs it')
+
+
+class SubcloudNotJoinable(BadRequest):
+    msg_fmt = ('Subcloud %(name)s cannot join a peer group: it must be managed, online and '
+               'complete (it is %(management)s, %(availability)s, %(deploy)s)')
+
+
+class SubcloudInPeerGroup(BadRequest):
+    msg_fmt = ('Subcloud %(name)s is in peer group %(group)s: its management state follows the '
+               'group; remove it from the group first (peer_group=none)')

@@ -141,14 +141,18 @@ def subcloud_create(context, values, owner=None):
     return _subclouds.subcloud_create(context, values, owner)
 
 
-def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status=None):
+def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status=None,
+                    out_of_sync_groups=()):
     """Write ``values`` if the row still matches ``expected``; returns the updated row.
 
     ``endpoint_status`` ({endpoint type: status}, key None for every other endpoint) is written in
-    the same transaction, with the aggregate. SubcloudNotFound; SubcloudChanged when ``expected``
-    no longer holds; SubcloudNameTaken, Conflict (region), InvalidInput (group, address clash).
+    the same transaction, with the aggregate, and so are the primary associations of the peer
+    groups ``out_of_sync_groups`` marked out-of-sync. SubcloudNotFound; SubcloudChanged when
+    ``expected`` no longer holds; SubcloudNameTaken, Conflict (region), InvalidInput (group,
+    address clash).
     """
-    return _subclouds.subcloud_update(context, subcloud_id, values, expected, endpoint_status)
+    return _subclouds.subcloud_update(context, subcloud_id, values, expected, endpoint_status,
+                                      out_of_sync_groups=out_of_sync_groups)
 
 
 def subcloud_transition(context, subcloud_id, from_status, values, owner=None):

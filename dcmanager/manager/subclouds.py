@@ -14,6 +14,7 @@ from oslo_log import log as logging
 
 from dcmanager import objects
 from dcmanager.common import exception, states
+from dcmanager.manager import peer_groups
 
 LOG = logging.getLogger(__name__)
 
@@ -139,6 +140,44 @@ def _merged_secrets(context, subcloud_id, secrets, expected):
                                                  **objects.Subcloud.decrypt_secrets(secrets)))
 
 
+# A member's fields the peer site's copy holds: a change makes the group's associations stale.
+_SYNCED_FIELDS = frozenset(('bootstrap_address', 'rehome_data', 'description', 'location',
+                            'name'))
+
+
+def _check_membership(context, current, changes, expected):
+    """The rules of peer group membership; returns the peer groups whose associations the
+    change makes out-of-sync."""
+    groups = set()
+    if 'management_state' in changes and current.peer_group_id is not None:
+        group = objects.SubcloudPeerGroup.get_by_id(context, current.peer_group_id)
+        raise exception.SubcloudInPeerGroup(name=current.name, group=group.peer_group_name)
+    if 'peer_group_id' in changes:
+        if current.peer_group_id is not None:
+            peer_groups.check_led_here(
+                context, objects.SubcloudPeerGroup.get_by_id(context, current.peer_group_id))
+            groups.add(current.peer_group_id)
+        if changes['peer_group_id'] is not None:
+            _check_joinable(context, current, changes['peer_group_id'], expected)
+            groups.add(changes['peer_group_id'])
+    elif current.peer_group_id is not None and _SYNCED_FIELDS & set(changes):
+        groups.add(current.peer_group_id)
+    return groups
+
+
+def _check_joinable(context, current, peer_group_id, expected):
+    peer_groups.check_led_here(context, objects.SubcloudPeerGroup.get_by_id(context,
+                                                                            peer_group_id))
+    if (current.management_state, current.availability_status, current.deploy_status) != (
+            states.MANAGED, states.ONLINE, states.DEPLOY_COMPLETE):
+        raise exception.SubcloudNotJoinable(
+            name=current.name, management=current.management_state,
+            availability=current.availability_status, deploy=current.deploy_status)
+    # Still so when written: a concurrent unmanage or a failed audit in between loses.
+    expected.update(management_state=states.MANAGED, availability_status=states.ONLINE,
+                    deploy_status=states.DEPLOY_COMPLETE)
+
+
 def update(context, subcloud, force=False, secrets=None):
     """Apply the changed fields of ``subcloud`` (and ``secrets``, encrypted, merged into the
     stored ones) all together, or nothing."""
@@ -159,6 +198,7 @@ def update(context, subcloud, force=False, secrets=None):
         changes['management_state'] = subcloud.management_state
     if 'group_id' in changes:
         _check_group(context, changes['group_id'], 'Invalid group')
+    out_of_sync = _check_membership(context, current, changes, expected)
     if {'bootstrap_address', 'rehome_data'} & set(changes):
         expected.setdefault('deploy_status', current.deploy_status)
     _rehome_data(current, changes)
@@ -167,7 +207,8 @@ def update(context, subcloud, force=False, secrets=None):
         return current
     for name, value in changes.items():
         setattr(current, name, value)
-    current.save(context, expected=expected, secrets=column, endpoint_status=endpoint_status)
+    current.save(context, expected=expected, secrets=column, endpoint_status=endpoint_status,
+                 out_of_sync_groups=out_of_sync)
     if changes.get('management_state') == states.UNMANAGED:
         # What the site knew of an unmanaged subcloud's alarms is stale (the audit no longer
         # asks for them).

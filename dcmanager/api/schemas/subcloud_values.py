@@ -203,9 +203,8 @@ def update_request(form, current_name, system_mode):
         if key in form:
             fields[key] = form[key]
     if 'peer_group' in form:
-        if str(form['peer_group']).lower() != 'none':
-            raise exception.InvalidInput(reason='Invalid peer group')
-        fields['peer_group_id'] = None
+        # A peer group's id or name, or "none": the controller resolves it.
+        fields['peer_group'] = str(form['peer_group'])
     fields.update(_update_network(form, system_mode))
     if 'bootstrap_address' in form:
         fields['bootstrap_address'] = str(network.address(form['bootstrap_address'],

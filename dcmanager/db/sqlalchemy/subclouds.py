@@ -264,7 +264,8 @@ def _where_expected(stmt, expected):
 
 
 @writer
-def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status=None):
+def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status=None,
+                    out_of_sync_groups=()):
     session = context.session
     checks_addresses = any(column in values for column in _ADDRESS_COLUMNS)
     if checks_addresses:
@@ -285,9 +286,21 @@ def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status
         _check_addresses(session, subcloud_id)
     if endpoint_status:
         _set_endpoint_status(session, subcloud_id, endpoint_status)
+    if out_of_sync_groups:
+        _mark_associations_out_of_sync(session, out_of_sync_groups)
     session.expire_all()
     return _one_or_raise(_subcloud_query(context).filter_by(id=subcloud_id),
                          exception.SubcloudNotFound())
+
+
+def _mark_associations_out_of_sync(session, peer_group_ids):
+    """The primary associations of these peer groups no longer match the peer site's copy (a
+    running sync's own compare-and-set then fails: it synced what changed since)."""
+    assoc = models.PeerGroupAssociation
+    session.execute(sa.update(assoc).where(
+        assoc.peer_group_id.in_(sorted(peer_group_ids)),
+        assoc.association_type == states.ASSOCIATION_PRIMARY).values(
+        sync_status=states.ASSOCIATION_SYNC_OUT_OF_SYNC, sync_owner=None))
 
 
 @writer

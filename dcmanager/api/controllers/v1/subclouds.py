@@ -29,6 +29,17 @@ def _group_id(ctx, ref, message):
         raise exception.InvalidInput(reason=message) from None
 
 
+def _peer_group_id(ctx, ref):
+    """The id of the peer group ``ref`` (id or name) names, None for "none" (any case);
+    InvalidInput if there is no such group."""
+    if ref.lower() == 'none':
+        return None
+    try:
+        return objects.SubcloudPeerGroup.get_by_ref(ctx, ref).id
+    except exception.SubcloudPeerGroupNotFound:
+        raise exception.InvalidInput(reason='Invalid peer group') from None
+
+
 def _show(ctx, ref, detail):
     subcloud, statuses = objects.Subcloud.get_with_statuses(ctx, ref)
     return views.subcloud_show(subcloud, statuses, detail=detail)
@@ -121,6 +132,8 @@ class SubcloudsController(base.RestController):
                                                  subcloud.saved_payload().get('system_mode'))
         if request.group_ref is not None:
             subcloud.group_id = _group_id(ctx, request.group_ref, 'Invalid group')
+        if 'peer_group' in request.fields:
+            subcloud.peer_group_id = _peer_group_id(ctx, request.fields.pop('peer_group'))
         payload = request.fields.pop('saved_payload', None)
         if payload is not None:
             subcloud.rehome_data = objects.Subcloud.make_rehome_data(
