@@ -24,6 +24,13 @@ def dispose_engine():
     _impl.dispose_engine()
 
 
+def transaction(context):
+    """A context manager: one write transaction for every write made inside it (the functions
+    of this module called in the block join it), committed when the block ends, rolled back
+    whole if it raises."""
+    return _impl.transaction(context)
+
+
 # Subcloud groups
 
 def subcloud_group_get(context, group_id):

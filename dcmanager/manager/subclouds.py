@@ -63,10 +63,11 @@ def add(context, subcloud, secrets, enroller):
     subcloud.deploy_status = states.DEPLOY_PRE_ENROLL
     subcloud.error_description = states.DEFAULT_ERROR_DESCRIPTION
     subcloud.sync_status = states.SYNC_UNKNOWN
-    subcloud.create(context, secrets=secrets, owner=enroller.host)
-    # Its alarm summary exists from the start (disabled, counts -1), as in the reference, so the
-    # alarm summary lists every subcloud.
-    objects.AlarmSummary.clear(context, subcloud.id)
+    with objects.transaction(context):
+        subcloud.create(context, secrets=secrets, owner=enroller.host)
+        # Its alarm summary exists from the start (disabled, counts -1), as in the reference,
+        # so the alarm summary lists every subcloud.
+        objects.AlarmSummary.clear(context, subcloud.id)
     LOG.info('Added subcloud %(id)s (%(name)s) at %(address)s',
              {'id': subcloud.id, 'name': subcloud.name, 'address': subcloud.bootstrap_address})
     return enroller.submit(context, subcloud)
@@ -207,12 +208,13 @@ def update(context, subcloud, force=False, secrets=None):
         return current
     for name, value in changes.items():
         setattr(current, name, value)
-    current.save(context, expected=expected, secrets=column, endpoint_status=endpoint_status,
-                 out_of_sync_groups=out_of_sync)
-    if changes.get('management_state') == states.UNMANAGED:
-        # What the site knew of an unmanaged subcloud's alarms is stale (the audit no longer
-        # asks for them).
-        objects.AlarmSummary.clear(context, current.id)
+    with objects.transaction(context):
+        current.save(context, expected=expected, secrets=column,
+                     endpoint_status=endpoint_status, out_of_sync_groups=out_of_sync)
+        if changes.get('management_state') == states.UNMANAGED:
+            # What the site knew of an unmanaged subcloud's alarms is stale (the audit no
+            # longer asks for them).
+            objects.AlarmSummary.clear(context, current.id)
     LOG.info('Updated subcloud %(id)s (%(name)s): %(fields)s',
              {'id': current.id, 'name': current.name,
               'fields': ', '.join(sorted(changes) + (['secrets'] if column else []))})

@@ -1,5 +1,14 @@
 """Versioned objects: the one shape of every resource inside dcmanager and on the RPC bus."""
 
+from dcmanager.db import api as _db_api
+
+
+def transaction(context):
+    """A context manager: the object writes made inside it are one database transaction,
+    committed when the block ends, rolled back together if it raises."""
+    return _db_api.transaction(context)
+
+
 
 def register_all():
     # Importing the modules registers the classes with the registry.

@@ -7,6 +7,7 @@ queue on one mutex before asking the database for its write lock: see ``writer``
 them; it decides nothing.)
 """
 
+import contextlib
 import functools
 import os
 import threading
@@ -121,20 +122,28 @@ def writer(fn):
     meet on the busy timeout. The mutex is re-entrant: a writer called inside another joins its
     transaction. Other databases need none of this.
     """
-    @main_context_manager.writer
-    @functools.wraps(fn)
-    def in_transaction(context, *args, **kwargs):
-        if context.session.get_bind().dialect.name == 'sqlite':
-            context.session.execute(_SQLITE_WRITE_LOCK)
-        return fn(context, *args, **kwargs)
-
     @functools.wraps(fn)
     def wrapper(context, *args, **kwargs):
-        if get_engine().dialect.name != 'sqlite':
-            return in_transaction(context, *args, **kwargs)
-        with _sqlite_writers:
-            return in_transaction(context, *args, **kwargs)
+        with transaction(context):
+            return fn(context, *args, **kwargs)
     return wrapper
+
+
+@contextlib.contextmanager
+def transaction(context):
+    """One write transaction for the whole block, with ``writer``'s SQLite queueing.
+
+    The writers called inside join it (enginefacade nests them in the outer transaction, and the
+    SQLite mutex is re-entrant): an exception out of the block rolls back every write made in
+    it, and nothing is committed before the block ends.
+    """
+    if get_engine().dialect.name != 'sqlite':
+        with main_context_manager.writer.using(context):
+            yield
+        return
+    with _sqlite_writers, main_context_manager.writer.using(context) as session:
+        session.execute(_SQLITE_WRITE_LOCK)
+        yield
 
 
 def _one_or_raise(query, exc):
