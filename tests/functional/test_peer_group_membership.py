@@ -16,6 +16,7 @@ from dcmanager import objects
 from dcmanager.common import states
 from dcmanager.db import api as db_api
 from dcmanager.db.sqlalchemy import models
+from tests import records
 
 SUBCLOUDS = '/v1.0/subclouds'
 JSON = {'Accept': 'application/json'}
@@ -42,16 +43,8 @@ def association(api, group):
 
 def _subcloud(ctx, name='sc1', n=1, management=states.MANAGED, availability=states.ONLINE,
               deploy=states.DEPLOY_COMPLETE):
-    sc = objects.Subcloud(name=name, group_id=1, management_state=management,
-                          availability_status=availability, deploy_status=deploy,
-                          error_description=states.DEFAULT_ERROR_DESCRIPTION,
-                          management_start_ip='127.0.9.%d' % (n * 10),
-                          management_end_ip='127.0.9.%d' % (n * 10 + 9),
-                          openstack_installed=False, audit_fail_count=0,
-                          first_identity_sync_complete=False, rehomed=False,
-                          enrolled_with_vcsr=False)
-    sc.create(ctx)
-    return sc
+    return records.subcloud(ctx, name, n, management=management, availability=availability,
+                            deploy=deploy)
 
 
 def _set_assoc(assoc_id, **values):

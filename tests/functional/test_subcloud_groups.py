@@ -2,8 +2,7 @@
 
 import pytest
 
-from dcmanager import objects
-from dcmanager.common import states
+from tests import records
 
 BASE = '/v1.0/subcloud-groups'
 GROUP_KEYS = {'id', 'name', 'description', 'update_apply_type', 'max_parallel_subclouds',
@@ -22,17 +21,7 @@ def _create(api, **kw):
 
 
 def _add_subcloud(ctx, name, group_id, n):
-    sc = objects.Subcloud(name=name, group_id=group_id, management_state=states.UNMANAGED,
-                          availability_status=states.OFFLINE,
-                          deploy_status=states.DEPLOY_COMPLETE,
-                          error_description=states.DEFAULT_ERROR_DESCRIPTION,
-                          management_start_ip='127.0.9.%d' % (n * 10),
-                          management_end_ip='127.0.9.%d' % (n * 10 + 9),
-                          openstack_installed=False, audit_fail_count=0,
-                          first_identity_sync_complete=False, rehomed=False,
-                          enrolled_with_vcsr=False)
-    sc.create(ctx)
-    return sc
+    return records.subcloud(ctx, name, n, group_id=group_id)
 
 
 def _state(api):

@@ -13,6 +13,7 @@ from dcmanager import objects
 from dcmanager.common import states
 from dcmanager.db import api as db_api
 from dcmanager.db.sqlalchemy import models
+from tests import records
 
 BASE = '/v1.0/subcloud-peer-groups'
 JSON = {'Accept': 'application/json'}
@@ -31,15 +32,8 @@ def _state(api):
 
 def _member(ctx, name, group_id, n, deploy_status=states.DEPLOY_COMPLETE,
             management_state=states.UNMANAGED):
-    sc = objects.Subcloud(name=name, group_id=1, management_state=management_state,
-                          availability_status=states.ONLINE, deploy_status=deploy_status,
-                          error_description=states.DEFAULT_ERROR_DESCRIPTION,
-                          management_start_ip='127.0.9.%d' % (n * 10),
-                          management_end_ip='127.0.9.%d' % (n * 10 + 9),
-                          openstack_installed=False, audit_fail_count=0,
-                          first_identity_sync_complete=False, rehomed=False,
-                          enrolled_with_vcsr=False)
-    sc.create(ctx)
+    sc = records.subcloud(ctx, name, n, management=management_state,
+                          availability=states.ONLINE, deploy=deploy_status)
     with db_api.get_engine().begin() as conn:
         conn.execute(sa.update(models.Subcloud).where(models.Subcloud.id == sc.id)
                      .values(peer_group_id=group_id))
