@@ -3,8 +3,9 @@
 import webtest
 
 from dcmanager.api import app as api_app
-from dcmanager.api import policy
+from dcmanager.api import hooks, policy, routing
 from dcmanager.api.controllers import base as controllers_base
+from dcmanager.api.controllers import root
 from dcmanager.common import context as dc_context
 from dcmanager.common import rpc, states
 from dcmanager.conf import CONF
@@ -13,6 +14,19 @@ from dcmanager.db import migration
 from dcmanager.db.sqlalchemy import models
 from dcmanager.drivers import pools
 from dcmanager.manager import service as manager_service
+
+
+def app_as(*roles, project_name='admin', headers=None):
+    """The API as keystonemiddleware leaves a request of a user with ``roles`` in
+    ``project_name`` (the stack below auth_token; ``headers``: more request headers)."""
+    app = routing.make_app(root.RootController(),
+                           hooks=[hooks.ContextHook(noauth=False), hooks.ErrorHook()])
+    environ = {'HTTP_X_IDENTITY_STATUS': 'Confirmed', 'HTTP_X_USER_ID': 'u1',
+               'HTTP_X_USER_NAME': 'someone', 'HTTP_X_PROJECT_ID': 'p1',
+               'HTTP_X_PROJECT_NAME': project_name, 'HTTP_X_ROLES': ','.join(roles)}
+    environ.update({'HTTP_' + name.upper().replace('-', '_'): value
+                    for name, value in (headers or {}).items()})
+    return webtest.TestApp(api_app.NormalizeRequest(app), extra_environ=environ)
 
 
 class Site:

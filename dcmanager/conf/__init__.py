@@ -6,7 +6,17 @@ own groups only from it). Importing this package registers every dcmanager optio
 
 from oslo_config import cfg
 
-from dcmanager.conf import api, audit, authtoken, database, default, identity, manager, subcloud
+from dcmanager.conf import (
+    api,
+    audit,
+    authtoken,
+    database,
+    default,
+    identity,
+    manager,
+    peer,
+    subcloud,
+)
 
 CONF = cfg.CONF
 
@@ -17,4 +27,5 @@ manager.register_opts(CONF)
 audit.register_opts(CONF)
 identity.register_opts(CONF)
 subcloud.register_opts(CONF)
+peer.register_opts(CONF)
 authtoken.register_opts(CONF)

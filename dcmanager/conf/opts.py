@@ -6,9 +6,19 @@ from oslo_config import cfg
 from oslo_db import options as db_options
 from oslo_messaging import transport as messaging_transport
 
-from dcmanager.conf import api, audit, authtoken, database, default, identity, manager, subcloud
+from dcmanager.conf import (
+    api,
+    audit,
+    authtoken,
+    database,
+    default,
+    identity,
+    manager,
+    peer,
+    subcloud,
+)
 
-_MODULES = (default, api, database, manager, audit, identity, subcloud)
+_MODULES = (default, api, database, manager, audit, identity, subcloud, peer)
 
 
 def list_opts():

@@ -13,9 +13,10 @@ from dcmanager.policies import (
 )
 
 
-def list_rules():
-    """Every default rule, for the enforcer and for oslopolicy-sample-generator."""
-    return list(itertools.chain(base.list_rules(), subcloud_groups.list_rules(),
+def list_rules(peer_role=base.DEFAULT_PEER_ROLE):
+    """Every default rule, for the enforcer (``peer_role``: ``[peer] role``) and for
+    oslopolicy-sample-generator (the default peer role)."""
+    return list(itertools.chain(base.list_rules(peer_role), subcloud_groups.list_rules(),
                                 subclouds.list_rules(), alarms.list_rules(),
                                 system_peers.list_rules(), subcloud_peer_groups.list_rules(),
                                 peer_group_associations.list_rules()))

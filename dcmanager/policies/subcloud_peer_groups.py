@@ -9,6 +9,7 @@ CREATE = PREFIX % 'create'
 DELETE = PREFIX % 'delete'
 GET = PREFIX % 'get'
 MODIFY = PREFIX % 'modify'
+NON_PRIMARY = PREFIX % 'non_primary'
 
 _PATH = '/v1.0/subcloud-peer-groups'
 _PATH_ONE = _PATH + '/{subcloud_peer_group}'
@@ -23,7 +24,7 @@ rules = [
         description='Delete a subcloud peer group.',
         operations=[{'method': 'DELETE', 'path': _PATH_ONE}]),
     policy.DocumentedRuleDefault(
-        name=GET, check_str=base.READER_OR_OPERATOR_OR_CONFIGURATOR,
+        name=GET, check_str=base.READER_OR_PEER,
         description='List subcloud peer groups, show one, its subclouds and its status.',
         operations=[{'method': 'GET', 'path': _PATH},
                     {'method': 'GET', 'path': _PATH_ONE},
@@ -33,6 +34,14 @@ rules = [
         name=MODIFY, check_str=base.ADMIN_OR_CONFIGURATOR,
         description='Change a subcloud peer group that this site leads.',
         operations=[{'method': 'PATCH', 'path': _PATH_ONE}]),
+    policy.DocumentedRuleDefault(
+        name=NON_PRIMARY, check_str=base.PEER,
+        description='Create, change and delete a non-primary subcloud peer group: this site\'s '
+                    'copy of a group the peer site leads (group-priority above 0). Needs no '
+                    'other rule.',
+        operations=[{'method': 'POST', 'path': _PATH},
+                    {'method': 'PATCH', 'path': _PATH_ONE},
+                    {'method': 'DELETE', 'path': _PATH_ONE}]),
 ]
 
 

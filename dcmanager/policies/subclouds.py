@@ -16,6 +16,8 @@ DELETE = PREFIX % 'delete'
 GET = PREFIX % 'get'
 MODIFY = PREFIX % 'modify'
 MANAGE_UNMANAGE = PREFIX % 'manage_unmanage'
+SECONDARY = PREFIX % 'secondary'
+MANAGE_PEER_GROUP_MEMBER = PREFIX % 'manage_peer_group_member'
 
 _PATH = '/v1.0/subclouds'
 _PATH_ONE = _PATH + '/{subcloud}'
@@ -30,7 +32,7 @@ rules = [
         description='Delete a subcloud.',
         operations=[{'method': 'DELETE', 'path': _PATH_ONE}]),
     policy.DocumentedRuleDefault(
-        name=GET, check_str=base.READER_OR_OPERATOR_OR_CONFIGURATOR,
+        name=GET, check_str=base.READER_OR_PEER,
         description='List subclouds and show one (with or without detail).',
         operations=[{'method': 'GET', 'path': _PATH},
                     {'method': 'GET', 'path': _PATH_ONE},
@@ -48,6 +50,21 @@ rules = [
         description='Manage or unmanage a subcloud (the management-state and force fields of a '
                     'PATCH; a PATCH that also changes other fields needs '
                     'dc_api:subclouds:modify as well).',
+        operations=[{'method': 'PATCH', 'path': _PATH_ONE}]),
+    policy.DocumentedRuleDefault(
+        name=SECONDARY, check_str=base.PEER,
+        description='Add, change and delete a secondary subcloud: the copy of a subcloud of a '
+                    'peer group the peer site leads (POST with secondary=true; PATCH and DELETE '
+                    'of a subcloud whose deploy status is secondary or secondary-failed). '
+                    'Needs no other rule.',
+        operations=[{'method': 'POST', 'path': _PATH},
+                    {'method': 'PATCH', 'path': _PATH_ONE},
+                    {'method': 'DELETE', 'path': _PATH_ONE}]),
+    policy.DocumentedRuleDefault(
+        name=MANAGE_PEER_GROUP_MEMBER, check_str=base.PEER,
+        description='Manage or unmanage a subcloud that is in a subcloud peer group (its '
+                    'management state follows the group: a migration changes it). Replaces '
+                    'dc_api:subclouds:manage_unmanage for such a subcloud.',
         operations=[{'method': 'PATCH', 'path': _PATH_ONE}]),
 ]
 

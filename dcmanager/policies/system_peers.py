@@ -23,7 +23,7 @@ rules = [
         description='Delete a system peer.',
         operations=[{'method': 'DELETE', 'path': _PATH_ONE}]),
     policy.DocumentedRuleDefault(
-        name=GET, check_str=base.READER_OR_OPERATOR_OR_CONFIGURATOR,
+        name=GET, check_str=base.READER_OR_PEER,
         description='List system peers, show one, and list its subcloud peer groups.',
         operations=[{'method': 'GET', 'path': _PATH},
                     {'method': 'GET', 'path': _PATH_ONE},

@@ -3,13 +3,11 @@
 import json
 
 import pytest
-import webtest
 
 from dcmanager import objects
-from dcmanager.api import hooks, routing
-from dcmanager.api.controllers import root
 from dcmanager.common import states
 from dcmanager.db import api as db_api
+from tests import harness
 
 BASE = '/v1.0/alarms'
 KEYS = {'region_name', 'uuid', 'critical_alarms', 'major_alarms', 'minor_alarms', 'warnings',
@@ -112,14 +110,7 @@ def test_unknown_sub_path_is_404_and_other_methods_405(api):
 # ------------------------------------------------------------------ policy
 
 def _app_as(roles, project_name='admin'):
-    """The API as keystonemiddleware would leave a request of a user with ``roles``."""
-    app = routing.make_app(root.RootController(),
-                           hooks=[hooks.ContextHook(noauth=False), hooks.ErrorHook()])
-    return webtest.TestApp(app, extra_environ={
-        'HTTP_X_IDENTITY_STATUS': 'Confirmed', 'HTTP_X_USER_ID': 'u1',
-        'HTTP_X_USER_NAME': 'someone',
-        'HTTP_X_PROJECT_ID': 'p1', 'HTTP_X_PROJECT_NAME': project_name,
-        'HTTP_X_ROLES': ','.join(roles)})
+    return harness.app_as(*roles, project_name=project_name)
 
 
 @pytest.mark.parametrize('role', ['reader', 'operator', 'configurator', 'admin'])

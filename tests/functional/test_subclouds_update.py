@@ -10,16 +10,13 @@ import json
 
 import pytest
 import sqlalchemy as sa
-import webtest
 import yaml
 
 from dcmanager import objects
-from dcmanager.api import app as api_app
-from dcmanager.api import hooks, routing
-from dcmanager.api.controllers import root
 from dcmanager.common import states
 from dcmanager.db import api as db_api
 from dcmanager.manager import recovery
+from tests import harness
 from tests import subcloud_forms as forms
 
 BASE = '/v1.0/subclouds'
@@ -399,14 +396,7 @@ def test_delete_unknown_is_404(api):
 
 # ------------------------------------------------------------------ per-field authorization
 
-def _app_as(*roles, project_name='admin'):
-    """The API as keystonemiddleware leaves a request of a user with ``roles``."""
-    app = routing.make_app(root.RootController(),
-                           hooks=[hooks.ContextHook(noauth=False), hooks.ErrorHook()])
-    return webtest.TestApp(api_app.NormalizeRequest(app), extra_environ={
-        'HTTP_X_IDENTITY_STATUS': 'Confirmed', 'HTTP_X_USER_ID': 'u1',
-        'HTTP_X_USER_NAME': 'someone', 'HTTP_X_PROJECT_ID': 'p1',
-        'HTTP_X_PROJECT_NAME': project_name, 'HTTP_X_ROLES': ','.join(roles)})
+_app_as = harness.app_as
 
 
 def test_operator_may_manage_but_not_modify(api, ctx):

@@ -49,6 +49,8 @@ USERS = {
     'dc-admin': ('admin', 'admin'),
     'tenant-admin': ('tenant1', 'admin'),
     'dcmanager': ('services', 'service'),
+    # The peer site's service user: the peer role alone.
+    'dc-peer': ('services', 'dcmanager-peer'),
 }
 
 
@@ -102,6 +104,8 @@ class Keystone:
             password = secrets.token_urlsafe(18)
             user = admin.users.create(name, domain=DOMAIN, password=password,
                                       default_project=projects[project])
+            if role not in roles:
+                roles[role] = admin.roles.create(role)
             admin.roles.grant(roles[role], user=user, project=projects[project])
             self.users[name] = User(name, password, project, role)
 

@@ -196,3 +196,69 @@ def test_subcloud_manage_and_modify_rules(roles, manage, modify):
     ctx = _ctx('admin', *roles)
     assert _allowed(subclouds.MANAGE_UNMANAGE, ctx) is manage
     assert _allowed(subclouds.MODIFY, ctx) is modify
+
+
+# ------------------------------------------------------------------ the peer role
+
+def _peer_only_rules():
+    from dcmanager.policies import subclouds
+    return [subclouds.SECONDARY, subclouds.MANAGE_PEER_GROUP_MEMBER,
+            subcloud_peer_groups.NON_PRIMARY, peer_group_associations.NON_PRIMARY]
+
+
+def _geo_reads():
+    from dcmanager.policies import subclouds
+    return [subclouds.GET, system_peers.GET, subcloud_peer_groups.GET,
+            peer_group_associations.GET]
+
+
+def _operator_writes():
+    return [rule.name for rule in API_RULES
+            if rule.name not in _peer_only_rules() and not rule.name.endswith(':get')]
+
+
+def test_the_default_peer_role_is_the_configured_default():
+    from dcmanager.conf import peer
+    assert base.DEFAULT_PEER_ROLE == peer.DEFAULT_ROLE == 'dcmanager-peer'
+
+
+@pytest.mark.parametrize('project', ['admin', 'services'])
+def test_the_peer_role_writes_the_copies_and_reads_what_it_syncs(project):
+    ctx = _ctx(project, 'dcmanager-peer')
+    for rule in _peer_only_rules() + _geo_reads():
+        assert _allowed(rule, ctx), rule
+    for rule in _operator_writes() + [subcloud_groups.GET]:
+        assert not _allowed(rule, ctx), rule
+
+
+@pytest.mark.parametrize('roles', [('admin',), ('configurator',), ('operator',), ('reader',),
+                                   ('admin', 'reader', 'operator', 'configurator'),
+                                   ('member',), ()])
+def test_no_operator_role_writes_the_copies(roles):
+    ctx = _ctx('admin', *roles)
+    for rule in _peer_only_rules():
+        assert not _allowed(rule, ctx), rule
+
+
+def test_the_peer_role_in_another_project_allows_nothing():
+    ctx = _ctx('demo', 'dcmanager-peer')
+    for rule in API_RULES:
+        assert not _allowed(rule.name, ctx), rule.name
+
+
+def test_the_peer_rule_follows_the_configured_role(site):
+    from dcmanager.conf import CONF
+    CONF.set_override('role', 'geo-peer', group='peer')
+    policy.reset()
+    try:
+        assert _allowed(subcloud_peer_groups.NON_PRIMARY, _ctx('services', 'geo-peer'))
+        assert not _allowed(subcloud_peer_groups.NON_PRIMARY, _ctx('services', 'dcmanager-peer'))
+    finally:
+        CONF.clear_override('role', group='peer')
+        policy.reset()
+
+
+def test_a_peer_role_name_is_checked(site):
+    from dcmanager.conf import CONF
+    with pytest.raises(ValueError):
+        CONF.set_override('role', 'peer or role:admin', group='peer')
