@@ -235,6 +235,16 @@ class SubcloudNotDeletableBusy(BadRequest):
     msg_fmt = 'Cannot delete a subcloud during an active operation.'
 
 
+class SubcloudIsSecondary(BadRequest):
+    msg_fmt = ('Subcloud %(name)s is a secondary copy (%(state)s) of a subcloud the peer site '
+               'leads: only the peer site changes or deletes it')
+
+
+class SubcloudNotSecondary(Conflict):
+    msg_fmt = ('Subcloud %(name)s is not a secondary copy on this site (it is %(state)s): the '
+               'peer site does not write it')
+
+
 # Peer groups, system peers, associations
 
 class SubcloudPeerGroupNotFound(NotFound):
@@ -285,6 +295,15 @@ class SubcloudPeerGroupNotLed(Conflict):
                'that leads it')
 
 
+class SubcloudPeerGroupIsPrimary(Conflict):
+    msg_fmt = ('Peer group %(name)s is primary on this site: it is not a copy of the peer '
+               'site\'s, and the peer site does not write it')
+
+
+class SubcloudPeerGroupUUIDTaken(Conflict):
+    msg_fmt = 'A subcloud peer group with this UUID already exists'
+
+
 class PeerGroupAssociationExists(Conflict):
     msg_fmt = 'A Peer group association with same peer_group_id, system_peer_id already exists'
 
@@ -296,6 +315,11 @@ class PeerGroupAssociationBusy(Conflict):
 class PeerGroupAssociationNotPrimary(BadRequest):
     msg_fmt = ('Peer group association %(id)s is non-primary: its peer site (the primary) '
                'changes and syncs it')
+
+
+class PeerGroupAssociationIsPrimary(Conflict):
+    msg_fmt = ('Peer group association %(id)s is primary on this site: the peer site does not '
+               'write it')
 
 
 class SubcloudNotJoinable(BadRequest):

@@ -182,6 +182,9 @@ DEPLOY = statetable.StateTable('deploy status', {
 # Every deploy status of the v1.0 API, e.g. to validate a list filter.
 DEPLOY_STATES = DEPLOY.states
 
+# A secondary copy of a subcloud the peer site leads: the peer site alone writes it.
+SECONDARY_DEPLOY_STATES = frozenset((DEPLOY_SECONDARY, DEPLOY_SECONDARY_FAILED))
+
 # A DELETE is refused while one of these is under way.
 DELETE_BLOCKING_DEPLOY_STATES = frozenset((
     'pre-deploy', 'creating', 'pre-install', 'installing', 'pre-bootstrap', 'bootstrapping',

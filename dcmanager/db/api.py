@@ -186,13 +186,15 @@ def subcloud_recover_transitory(context, recoveries, host, binary, down_time, at
                                                   at_start)
 
 
-def subcloud_delete_if_allowed(context, subcloud_id):
+def subcloud_delete_if_allowed(context, subcloud_id, secondary=False):
     """Delete a subcloud (statuses and alarm summary cascade) in one statement, only if it is not
-    managed, in no peer group and in no ``states.DELETE_BLOCKING_DEPLOY_STATES``.
+    managed, in no peer group and in no ``states.DELETE_BLOCKING_DEPLOY_STATES``; with
+    ``secondary``, only if it is a secondary copy (``states.SECONDARY_DEPLOY_STATES``).
 
-    SubcloudNotFound, or SubcloudNotDeletable{Managed,PeerGroup,Busy} saying why.
+    SubcloudNotFound, or SubcloudNotDeletable{Managed,PeerGroup,Busy} (SubcloudNotSecondary)
+    saying why.
     """
-    return _subclouds.subcloud_delete_if_allowed(context, subcloud_id)
+    return _subclouds.subcloud_delete_if_allowed(context, subcloud_id, secondary=secondary)
 
 
 def subcloud_destroy(context, subcloud_id):
@@ -426,6 +428,11 @@ def system_peer_peer_groups(context, peer_id):
 def peer_group_get(context, group_id):
     """The peer group with this id, or SubcloudPeerGroupNotFound."""
     return _peer_groups.peer_group_get(context, group_id)
+
+
+def peer_group_get_by_uuid(context, peer_group_uuid):
+    """The group with this (lower-case) peer_group_uuid, or SubcloudPeerGroupNotFound."""
+    return _peer_groups.peer_group_get_by_uuid(context, peer_group_uuid)
 
 
 def peer_group_get_by_name(context, name):

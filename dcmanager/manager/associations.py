@@ -4,7 +4,9 @@ An association is created for a group this site leads (primary); its cross-site 
 as an operation this manager owns (``syncing``, ``sync_owner``): it is written before the
 answer, never after a cast, and a manager that dies leaves it to the recovery
 (``manager/recovery.py``), which marks it ``failed``. Non-primary associations belong to the
-peer site that leads their group: operators here neither create, change nor sync them.
+peer site that leads their group: operators here neither create, change nor sync them; the peer
+site (``as_peer``: the API checked its role) creates one for its copy of a group, sets its
+sync status while it syncs the copy, and deletes it.
 """
 
 from oslo_log import log as logging
@@ -43,6 +45,56 @@ def create(context, association, host):
     return association
 
 
+def create_non_primary(context, association):
+    """Store the non-primary association of the peer site's copy of a group, with the system
+    peer that leads the group (``syncing``: the peer site is syncing the copy; it says when
+    that is done)."""
+    try:
+        group = objects.SubcloudPeerGroup.get_by_id(context, association.peer_group_id)
+    except exception.SubcloudPeerGroupNotFound:
+        raise exception.InvalidInput(reason='Invalid peer_group_id') from None
+    peer_groups.check_writer(context, group, as_peer=True)
+    try:
+        peer = objects.SystemPeer.get_by_id(context, association.system_peer_id)
+    except exception.SystemPeerNotFound:
+        raise exception.InvalidInput(reason='Invalid system_peer_id') from None
+    if peer.peer_uuid.lower() != (group.system_leader_id or '').lower():
+        raise exception.InvalidInput(
+            reason='Invalid system_peer_id: peer group %s is led by %s, not by system peer %s'
+                   % (group.peer_group_name, group.system_leader_name or group.system_leader_id,
+                      peer.peer_name))
+    association.association_type = states.ASSOCIATION_NON_PRIMARY
+    # The priority of the copy: its group's (the reference leaves it empty).
+    association.peer_group_priority = group.group_priority
+    association.sync_status = states.ASSOCIATION_SYNC_SYNCING
+    association.sync_message = None
+    association.create(context)
+    LOG.info('Created the non-primary peer group association %(id)s (peer group %(pg)s, '
+             'system peer %(sp)s)', {'id': association.id, 'pg': association.peer_group_id,
+                                     'sp': association.system_peer_id})
+    return association
+
+
+# What a non-primary association says for a failed sync of its copy.
+SYNC_FAILED_MESSAGE = 'Primary association sync to current site failed.'
+
+
+def set_sync_status(context, association_id, sync_status):
+    """The peer site's word on the sync of its copy (a non-primary association)."""
+    association = objects.PeerGroupAssociation.get_by_id(context, association_id)
+    if association.is_primary():
+        raise exception.PeerGroupAssociationIsPrimary(id=association_id)
+    if sync_status == association.sync_status:
+        return association
+    states.ASSOCIATION_SYNC.check(association.sync_status, sync_status)
+    association.sync_status = sync_status
+    association.sync_message = (SYNC_FAILED_MESSAGE
+                                if sync_status == states.ASSOCIATION_SYNC_FAILED else None)
+    association.save(context)
+    LOG.info('Peer group association %s (non-primary): %s', association_id, sync_status)
+    return association
+
+
 def _primary(context, association_id):
     association = objects.PeerGroupAssociation.get_by_id(context, association_id)
     if not association.is_primary():
@@ -76,9 +128,11 @@ def sync(context, association_id, host):
     return association
 
 
-def delete(context, association_id):
+def delete(context, association_id, as_peer=False):
     association = objects.PeerGroupAssociation.get_by_id(context, association_id)
-    if not association.is_primary():
+    if as_peer and association.is_primary():
+        raise exception.PeerGroupAssociationIsPrimary(id=association_id)
+    if not as_peer and not association.is_primary():
         raise exception.PeerGroupAssociationNotPrimary(id=association_id)
     association.destroy(context)
     LOG.info('Deleted peer group association %s', association_id)

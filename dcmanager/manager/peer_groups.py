@@ -1,7 +1,9 @@
-"""Subcloud peer group operations: what an operator may do to a group on this site.
+"""Subcloud peer group operations: what an operator, or the peer site, may do to a group here.
 
-A group created here is primary (priority 0) and led by this site. Only its leader's operators
-may change it; a non-primary copy (priority > 0, written by the peer site) is read-only to them.
+A group created here by an operator is primary (priority 0) and led by this site. Only its
+leader's operators may change it; a non-primary copy (priority > 0) is the peer site's copy of a
+group it leads: the peer site alone (``as_peer``, the API checked its role) writes it, and it
+never writes a primary group of this site.
 """
 
 from oslo_log import log as logging
@@ -23,6 +25,33 @@ def create(context, group):
     return group
 
 
+def create_copy(context, group):
+    """Store the peer site's copy ``group`` (non-primary), led by a system peer of this site."""
+    try:
+        leader = objects.SystemPeer.get_by_ref(context, group.system_leader_id)
+    except exception.SystemPeerNotFound:
+        raise exception.InvalidInput(
+            reason='Invalid system-leader-id [%s]: no system peer of this site has this UUID'
+                   % group.system_leader_id) from None
+    group.system_leader_id = leader.peer_uuid
+    group.create(context)
+    LOG.info('Created the copy %(id)s (%(name)s, %(uuid)s, priority %(priority)s) of a peer '
+             'group led by %(leader)s', {'id': group.id, 'name': group.peer_group_name,
+                                         'uuid': group.peer_group_uuid,
+                                         'priority': group.group_priority,
+                                         'leader': leader.peer_name})
+    return group
+
+
+def check_writer(context, group, as_peer):
+    """The peer site writes its copies only; this site's operators the groups it leads."""
+    if as_peer:
+        if group.is_primary():
+            raise exception.SubcloudPeerGroupIsPrimary(name=group.peer_group_name)
+        return
+    check_led_here(context, group)
+
+
 def check_led_here(context, group):
     """SubcloudPeerGroupNotPrimary for a non-primary copy, SubcloudPeerGroupNotLed for a group
     another site leads (after a migration)."""
@@ -34,9 +63,9 @@ def check_led_here(context, group):
             name=group.peer_group_name, leader=group.system_leader_name or group.system_leader_id)
 
 
-def update(context, group):
+def update(context, group, as_peer=False):
     current = objects.SubcloudPeerGroup.get_by_id(context, group.id)
-    check_led_here(context, current)
+    check_writer(context, current, as_peer)
     changed = sorted(group.obj_what_changed())
     group.save(context)
     LOG.info('Updated subcloud peer group %(id)s: %(fields)s',
@@ -44,7 +73,10 @@ def update(context, group):
     return group
 
 
-def delete(context, group_id):
+def delete(context, group_id, as_peer=False):
     group = objects.SubcloudPeerGroup.get_by_id(context, group_id)
+    if as_peer or not group.is_primary():
+        # A primary group is this site's operators' to delete; a copy is the peer site's.
+        check_writer(context, group, as_peer)
     group.destroy(context)
     LOG.info('Deleted subcloud peer group %s', group_id)

@@ -9,6 +9,9 @@ API version history:
           create_subcloud_peer_group, update_subcloud_peer_group, delete_subcloud_peer_group,
           create_peer_group_association, update_peer_group_association,
           sync_peer_group_association, delete_peer_group_association.
+    1.4 - The peer site's writes: add_secondary_subcloud, set_peer_group_association_sync_status;
+          as_peer (the caller holds the peer role) on update_subcloud, delete_subcloud,
+          create/update/delete_subcloud_peer_group, create/delete_peer_group_association.
 """
 
 from dcmanager.common import rpc
@@ -24,7 +27,7 @@ class ManagerAPI:
     bare 500.
     """
 
-    RPC_API_VERSION = '1.3'
+    RPC_API_VERSION = '1.4'
 
     def __init__(self, topic=None):
         self._client = rpc.get_client(topic or CONF.manager.topic, self.RPC_API_VERSION,
@@ -32,6 +35,13 @@ class ManagerAPI:
 
     def _call(self, context, method, version='1.0', **kwargs):
         return self._client.prepare(version=version).call(context, method, **kwargs)
+
+    def _call_as(self, context, method, version, as_peer, **kwargs):
+        """``method`` at ``version``, or at 1.4 with ``as_peer`` when it is the peer writing (a
+        manager that predates 1.4 still serves the operators' requests)."""
+        if as_peer:
+            return self._call(context, method, version='1.4', as_peer=True, **kwargs)
+        return self._call(context, method, version=version, **kwargs)
 
     def create_subcloud_group(self, context, group):
         """Create ``group`` (an unsaved SubcloudGroup); returns the stored SubcloudGroup."""
@@ -55,20 +65,28 @@ class ManagerAPI:
         return self._call(context, 'add_subcloud', version='1.1', subcloud=subcloud,
                           secrets=secrets)
 
-    def update_subcloud(self, context, subcloud, force=False, secrets=None):
+    def add_secondary_subcloud(self, context, subcloud, secrets):
+        """Create ``subcloud`` (an unsaved Subcloud) as the secondary copy of a subcloud the peer
+        site leads (deploy status ``secondary``: never enrolled, audited or managed); returns
+        the stored Subcloud. ``secrets`` as for add_subcloud."""
+        return self._call(context, 'add_secondary_subcloud', version='1.4', subcloud=subcloud,
+                          secrets=secrets)
+
+    def update_subcloud(self, context, subcloud, force=False, secrets=None, as_peer=False):
         """Apply the changed fields of ``subcloud`` all at once, or none of them; returns the
         stored Subcloud.
 
         ``force`` manages an offline subcloud; ``secrets`` (encrypted, as for add_subcloud) are
-        merged into the stored ones.
+        merged into the stored ones. ``as_peer``: the peer site writes its secondary copy, or
+        the management state of a peer group's member.
         """
-        return self._call(context, 'update_subcloud', version='1.1', subcloud=subcloud,
-                          force=force, secrets=secrets)
+        return self._call_as(context, 'update_subcloud', '1.1', as_peer, subcloud=subcloud,
+                             force=force, secrets=secrets)
 
-    def delete_subcloud(self, context, subcloud_id):
+    def delete_subcloud(self, context, subcloud_id, as_peer=False):
         """Delete the subcloud with ``subcloud_id`` unless it is managed, in a peer group or
-        busy."""
-        return self._call(context, 'delete_subcloud', version='1.1', subcloud_id=subcloud_id)
+        busy; ``as_peer``: the peer site deletes its secondary copy."""
+        return self._call_as(context, 'delete_subcloud', '1.1', as_peer, subcloud_id=subcloud_id)
 
     def redeploy_subcloud(self, context, subcloud, secrets=None):
         """Run the failed enrollment of ``subcloud`` again with its changed fields (new
@@ -96,25 +114,32 @@ class ManagerAPI:
         """Delete the system peer unless an association uses it."""
         return self._call(context, 'delete_system_peer', version='1.3', peer_id=peer_id)
 
-    def create_subcloud_peer_group(self, context, group):
-        """Create ``group`` (an unsaved SubcloudPeerGroup) as a primary group led by this site;
-        returns the stored group."""
-        return self._call(context, 'create_subcloud_peer_group', version='1.3', group=group)
+    def create_subcloud_peer_group(self, context, group, as_peer=False):
+        """Create ``group`` (an unsaved SubcloudPeerGroup) as a primary group led by this site,
+        or (``as_peer``) as the peer site's non-primary copy; returns the stored group."""
+        return self._call_as(context, 'create_subcloud_peer_group', '1.3', as_peer, group=group)
 
-    def update_subcloud_peer_group(self, context, group):
-        """Apply the changed fields of ``group``, which this site must lead."""
-        return self._call(context, 'update_subcloud_peer_group', version='1.3', group=group)
+    def update_subcloud_peer_group(self, context, group, as_peer=False):
+        """Apply the changed fields of ``group``, which this site must lead (or, ``as_peer``,
+        which must be the peer site's copy)."""
+        return self._call_as(context, 'update_subcloud_peer_group', '1.3', as_peer, group=group)
 
-    def delete_subcloud_peer_group(self, context, group_id):
+    def delete_subcloud_peer_group(self, context, group_id, as_peer=False):
         """Delete the group (its members leave it) unless an association uses it."""
-        return self._call(context, 'delete_subcloud_peer_group', version='1.3',
-                          group_id=group_id)
+        return self._call_as(context, 'delete_subcloud_peer_group', '1.3', as_peer,
+                             group_id=group_id)
 
-    def create_peer_group_association(self, context, association):
+    def create_peer_group_association(self, context, association, as_peer=False):
         """Create ``association`` (an unsaved PeerGroupAssociation) for a group this site leads,
-        with its sync to the peer site requested; returns the stored association."""
-        return self._call(context, 'create_peer_group_association', version='1.3',
-                          association=association)
+        with its sync to the peer site requested, or (``as_peer``) the non-primary association
+        of the peer site's copy; returns the stored association."""
+        return self._call_as(context, 'create_peer_group_association', '1.3', as_peer,
+                             association=association)
+
+    def set_peer_group_association_sync_status(self, context, association_id, sync_status):
+        """The peer site's word on the sync of its copy (a non-primary association)."""
+        return self._call(context, 'set_peer_group_association_sync_status', version='1.4',
+                          association_id=association_id, sync_status=sync_status)
 
     def update_peer_group_association(self, context, association_id, peer_group_priority):
         """A new priority for the peer's copy of the group, with a sync requested."""
@@ -127,7 +152,8 @@ class ManagerAPI:
         return self._call(context, 'sync_peer_group_association', version='1.3',
                           association_id=association_id)
 
-    def delete_peer_group_association(self, context, association_id):
-        """Delete a primary association that is not syncing."""
-        return self._call(context, 'delete_peer_group_association', version='1.3',
-                          association_id=association_id)
+    def delete_peer_group_association(self, context, association_id, as_peer=False):
+        """Delete a primary association that is not syncing, or (``as_peer``) a non-primary
+        one."""
+        return self._call_as(context, 'delete_peer_group_association', '1.3', as_peer,
+                             association_id=association_id)

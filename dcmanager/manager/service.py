@@ -49,16 +49,21 @@ class ManagerEndpoint:
         return subclouds.add(context, subcloud, secrets, self.enroller)
 
     @messaging.expected_exceptions(exception.DCManagerException)
-    def update_subcloud(self, context, subcloud, force=False, secrets=None):
-        return subclouds.update(context, subcloud, force=force, secrets=secrets)
+    def add_secondary_subcloud(self, context, subcloud, secrets):
+        return subclouds.add_secondary(context, subcloud, secrets)
+
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def update_subcloud(self, context, subcloud, force=False, secrets=None, as_peer=False):
+        return subclouds.update(context, subcloud, force=force, secrets=secrets,
+                                as_peer=as_peer)
 
     @messaging.expected_exceptions(exception.DCManagerException)
     def redeploy_subcloud(self, context, subcloud, secrets=None):
         return subclouds.redeploy(context, subcloud, secrets, self.enroller)
 
     @messaging.expected_exceptions(exception.DCManagerException)
-    def delete_subcloud(self, context, subcloud_id):
-        return subclouds.delete(context, subcloud_id)
+    def delete_subcloud(self, context, subcloud_id, as_peer=False):
+        return subclouds.delete(context, subcloud_id, as_peer=as_peer)
 
     @messaging.expected_exceptions(exception.DCManagerException)
     def create_system_peer(self, context, peer, password):
@@ -73,20 +78,28 @@ class ManagerEndpoint:
         return system_peers.delete(context, peer_id)
 
     @messaging.expected_exceptions(exception.DCManagerException)
-    def create_subcloud_peer_group(self, context, group):
+    def create_subcloud_peer_group(self, context, group, as_peer=False):
+        if as_peer:
+            return peer_groups.create_copy(context, group)
         return peer_groups.create(context, group)
 
     @messaging.expected_exceptions(exception.DCManagerException)
-    def update_subcloud_peer_group(self, context, group):
-        return peer_groups.update(context, group)
+    def update_subcloud_peer_group(self, context, group, as_peer=False):
+        return peer_groups.update(context, group, as_peer=as_peer)
 
     @messaging.expected_exceptions(exception.DCManagerException)
-    def delete_subcloud_peer_group(self, context, group_id):
-        return peer_groups.delete(context, group_id)
+    def delete_subcloud_peer_group(self, context, group_id, as_peer=False):
+        return peer_groups.delete(context, group_id, as_peer=as_peer)
 
     @messaging.expected_exceptions(exception.DCManagerException)
-    def create_peer_group_association(self, context, association):
+    def create_peer_group_association(self, context, association, as_peer=False):
+        if as_peer:
+            return associations.create_non_primary(context, association)
         return associations.create(context, association, self.enroller.host)
+
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def set_peer_group_association_sync_status(self, context, association_id, sync_status):
+        return associations.set_sync_status(context, association_id, sync_status)
 
     @messaging.expected_exceptions(exception.DCManagerException)
     def update_peer_group_association(self, context, association_id, peer_group_priority):
@@ -98,8 +111,8 @@ class ManagerEndpoint:
         return associations.sync(context, association_id, self.enroller.host)
 
     @messaging.expected_exceptions(exception.DCManagerException)
-    def delete_peer_group_association(self, context, association_id):
-        return associations.delete(context, association_id)
+    def delete_peer_group_association(self, context, association_id, as_peer=False):
+        return associations.delete(context, association_id, as_peer=as_peer)
 
 
 class ManagerService:

@@ -73,6 +73,25 @@ def add(context, subcloud, secrets, enroller):
     return enroller.submit(context, subcloud)
 
 
+def add_secondary(context, subcloud, secrets):
+    """Create ``subcloud``, the peer site's copy of a subcloud it leads: ``secondary``,
+    unmanaged and offline, with the peer site's region; never enrolled, audited or managed
+    here (until a migration makes it this site's)."""
+    _check_group(context, subcloud.group_id, 'Invalid group_id')
+    _check_oam(context, subcloud)
+    subcloud.management_state = states.UNMANAGED
+    subcloud.availability_status = states.OFFLINE
+    subcloud.deploy_status = states.DEPLOY_SECONDARY
+    subcloud.error_description = states.DEFAULT_ERROR_DESCRIPTION
+    subcloud.sync_status = states.SYNC_UNKNOWN
+    with objects.transaction(context):
+        subcloud.create(context, secrets=secrets)
+        objects.AlarmSummary.clear(context, subcloud.id)
+    LOG.info('Added secondary subcloud %(id)s (%(name)s, region %(region)s)',
+             {'id': subcloud.id, 'name': subcloud.name, 'region': subcloud.region_name})
+    return subcloud
+
+
 def _changes(subcloud, current):
     return {name: getattr(subcloud, name) for name in subcloud.obj_what_changed()
             if name not in ('id', 'created_at', 'updated_at')
@@ -146,11 +165,13 @@ _SYNCED_FIELDS = frozenset(('bootstrap_address', 'rehome_data', 'description', '
                             'name'))
 
 
-def _check_membership(context, current, changes, expected):
+def _check_membership(context, current, changes, expected, as_peer):
     """The rules of peer group membership; returns the peer groups whose associations the
     change makes out-of-sync."""
+    if _is_secondary(current):
+        return _check_secondary_membership(context, current, changes, expected)
     groups = set()
-    if 'management_state' in changes and current.peer_group_id is not None:
+    if 'management_state' in changes and current.peer_group_id is not None and not as_peer:
         group = objects.SubcloudPeerGroup.get_by_id(context, current.peer_group_id)
         raise exception.SubcloudInPeerGroup(name=current.name, group=group.peer_group_name)
     if 'peer_group_id' in changes:
@@ -166,6 +187,41 @@ def _check_membership(context, current, changes, expected):
     return groups
 
 
+def _is_secondary(subcloud):
+    return subcloud.deploy_status in states.SECONDARY_DEPLOY_STATES
+
+
+def _check_secondary_membership(context, current, changes, expected):
+    """A secondary copy is in the peer site's copies of groups only; nothing here is out of
+    sync for it (the peer site syncs its own copies)."""
+    for group_id in (current.peer_group_id, changes.get('peer_group_id')):
+        if 'peer_group_id' in changes and group_id is not None:
+            peer_groups.check_writer(
+                context, objects.SubcloudPeerGroup.get_by_id(context, group_id), as_peer=True)
+    expected['deploy_status'] = current.deploy_status
+    return set()
+
+
+# What the peer site may change of a subcloud of this site's that is in a peer group.
+_PEER_MEMBER_FIELDS = frozenset(('management_state',))
+# What a secondary copy never changes: it is never managed here.
+_NEVER_SECONDARY = frozenset(('management_state',))
+
+
+def _check_peer_writer(current, changes, as_peer):
+    """A secondary copy is the peer site's alone; of this site's subclouds the peer site
+    changes the management state of a peer group's member only."""
+    if _is_secondary(current):
+        if not as_peer:
+            raise exception.SubcloudIsSecondary(name=current.name, state=current.deploy_status)
+        if _NEVER_SECONDARY & set(changes):
+            raise exception.InvalidInput(
+                reason='A secondary subcloud is never managed on this site: a migration makes '
+                       'it this site\'s')
+    elif as_peer and (set(changes) - _PEER_MEMBER_FIELDS or current.peer_group_id is None):
+        raise exception.SubcloudNotSecondary(name=current.name, state=current.deploy_status)
+
+
 def _check_joinable(context, current, peer_group_id, expected):
     peer_groups.check_led_here(context, objects.SubcloudPeerGroup.get_by_id(context,
                                                                             peer_group_id))
@@ -179,19 +235,23 @@ def _check_joinable(context, current, peer_group_id, expected):
                     deploy_status=states.DEPLOY_COMPLETE)
 
 
-def update(context, subcloud, force=False, secrets=None):
+def update(context, subcloud, force=False, secrets=None, as_peer=False):
     """Apply the changed fields of ``subcloud`` (and ``secrets``, encrypted, merged into the
-    stored ones) all together, or nothing."""
+    stored ones) all together, or nothing. ``as_peer``: the peer site writes (its secondary
+    copy, or the management state of a peer group's member)."""
     current = objects.Subcloud.get_by_id(context, subcloud.id)
     changes = _changes(subcloud, current)
+    if 'management_state' in subcloud.obj_what_changed():
+        changes['management_state'] = subcloud.management_state
+    _check_peer_writer(current, changes, as_peer)
     expected = {}
     endpoint_status = None
     busy = states.DEPLOY.is_transitory(current.deploy_status)
     if busy and (set(changes) - _ALWAYS_CHANGEABLE or secrets):
         raise exception.SubcloudBusy(name=current.name, state=current.deploy_status)
-    if 'name' in changes:
+    if 'name' in changes and not _is_secondary(current):
         _check_rename(current, expected)
-    if _NETWORK_FIELDS & set(changes):
+    if _NETWORK_FIELDS & set(changes) and not _is_secondary(current):
         _check_network(current, changes, expected)
     if 'management_state' in subcloud.obj_what_changed():
         # Asked for, even if it is the current state: "already managed" is an error.
@@ -199,7 +259,7 @@ def update(context, subcloud, force=False, secrets=None):
         changes['management_state'] = subcloud.management_state
     if 'group_id' in changes:
         _check_group(context, changes['group_id'], 'Invalid group')
-    out_of_sync = _check_membership(context, current, changes, expected)
+    out_of_sync = _check_membership(context, current, changes, expected, as_peer)
     if {'bootstrap_address', 'rehome_data'} & set(changes):
         expected.setdefault('deploy_status', current.deploy_status)
     _rehome_data(current, changes)
@@ -272,8 +332,13 @@ def redeploy(context, subcloud, secrets, enroller):
     return enroller.submit(context, current)
 
 
-def delete(context, subcloud_id):
-    """Delete a subcloud unless it is managed, in a peer group or in an active operation."""
+def delete(context, subcloud_id, as_peer=False):
+    """Delete a subcloud unless it is managed, in a peer group or in an active operation; or
+    (``as_peer``) the peer site's secondary copy, which may be in the peer site's group."""
     subcloud = objects.Subcloud.get_by_id(context, subcloud_id)
-    subcloud.delete_if_allowed(context)
+    if _is_secondary(subcloud) and not as_peer:
+        raise exception.SubcloudIsSecondary(name=subcloud.name, state=subcloud.deploy_status)
+    if as_peer and not _is_secondary(subcloud):
+        raise exception.SubcloudNotSecondary(name=subcloud.name, state=subcloud.deploy_status)
+    subcloud.delete_if_allowed(context, secondary=as_peer)
     LOG.info('Deleted subcloud %(id)s (%(name)s)', {'id': subcloud_id, 'name': subcloud.name})

@@ -114,10 +114,15 @@ class Subcloud(base.DCManagerObject):
 
     @classmethod
     def get_by_ref(cls, context, ref):
-        """The subcloud a reference names: all ASCII digits is an id, anything else a name."""
+        """The subcloud a reference names: all ASCII digits is an id, anything else a name or,
+        if no subcloud has that name, a region name (the peer site's stable reference: a name
+        may change, a region never does)."""
         subcloud_id = integers.ref_id(ref)
         if subcloud_id is None:
-            return cls.get_by_name(context, str(ref))
+            try:
+                return cls.get_by_name(context, str(ref))
+            except exception.SubcloudNotFound:
+                return cls.get_by_region_name(context, str(ref))
         return cls.get_by_id(context, subcloud_id)
 
     @classmethod
@@ -128,11 +133,15 @@ class Subcloud(base.DCManagerObject):
 
     @classmethod
     def get_with_statuses(cls, context, ref):
-        """(Subcloud, [{"endpoint_type", "sync_status"}]) of the subcloud ``ref`` names (all
-        digits: an id, else a name), read in one transaction; SubcloudNotFound."""
+        """(Subcloud, [{"endpoint_type", "sync_status"}]) of the subcloud ``ref`` names (as for
+        get_by_ref), read in one transaction; SubcloudNotFound."""
         subcloud_id = integers.ref_id(ref)
         if subcloud_id is None:
-            db_obj, statuses = db_api.subcloud_get_with_statuses(context, name=str(ref))
+            try:
+                db_obj, statuses = db_api.subcloud_get_with_statuses(context, name=str(ref))
+            except exception.SubcloudNotFound:
+                return cls.get_with_statuses(
+                    context, str(db_api.subcloud_get_by_region(context, str(ref)).id))
         else:
             db_obj, statuses = db_api.subcloud_get_with_statuses(context,
                                                                  subcloud_id=subcloud_id)
@@ -233,9 +242,10 @@ class Subcloud(base.DCManagerObject):
                                         out_of_sync_groups=out_of_sync_groups)
         self._from_db_object(context, self, db_obj)
 
-    def delete_if_allowed(self, context=None):
-        """Delete this subcloud unless it is managed, in a peer group or busy (one statement)."""
-        db_api.subcloud_delete_if_allowed(context or self._context, self.id)
+    def delete_if_allowed(self, context=None, secondary=False):
+        """Delete this subcloud unless it is managed, in a peer group or busy (one statement);
+        ``secondary``: only if it is a secondary copy (which may be in a peer group)."""
+        db_api.subcloud_delete_if_allowed(context or self._context, self.id, secondary=secondary)
 
     def destroy(self, context=None):
         """Delete this subcloud, whatever its state."""

@@ -9,7 +9,7 @@ import uuid
 
 from dcmanager.common import exception, integers
 from dcmanager.db import api as db_api
-from dcmanager.objects import base, fields
+from dcmanager.objects import base, fields, system_peer
 
 REGISTRY = base.DCManagerObjectRegistry
 FIRST_TERM = 1
@@ -39,13 +39,20 @@ class SubcloudPeerGroup(base.DCManagerObject):
 
     @classmethod
     def get_by_ref(cls, context, ref):
-        """The group a reference names: all ASCII digits is an id, anything else a name;
+        """The group a reference names: all ASCII digits is an id, a UUID its peer_group_uuid
+        (how the peer site names it) or else its name, anything else a name;
         SubcloudPeerGroupNotFound."""
         group_id = integers.ref_id(ref)
         if group_id is not None:
             return cls.get_by_id(context, group_id)
-        return cls._from_db_object(context, cls(),
-                                   db_api.peer_group_get_by_name(context, str(ref)))
+        ref = str(ref)
+        if system_peer.is_uuid(ref):
+            try:
+                return cls._from_db_object(context, cls(),
+                                           db_api.peer_group_get_by_uuid(context, ref.lower()))
+            except exception.SubcloudPeerGroupNotFound:
+                pass
+        return cls._from_db_object(context, cls(), db_api.peer_group_get_by_name(context, ref))
 
     @classmethod
     def list(cls, context):

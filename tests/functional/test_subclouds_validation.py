@@ -139,7 +139,8 @@ def test_add_checks_bootstrap_values(api, changes, message):
     ({'migrate': 'true'}, 'Invalid option: migrate (adding a subcloud by migrating it from '
                           'another site is not supported yet)'),
     ({'migrate': 'true', 'enroll': 'true'}, 'migrate and enroll cannot be used together'),
-    ({'secondary': 'true'}, 'Unexpected field: secondary'),
+    # secondary=true is the peer site's (tests/functional/test_peer_writes.py).
+    ({'secondary': 'yes'}, 'Invalid secondary value: "true" or "false"'),
     ({'region_name': 'f' * 32}, 'Unexpected field: region_name'),
 ])
 def test_add_checks_form_fields(api, fields, message):

@@ -16,6 +16,8 @@ CREATE = {
     'required': ['peer_group_id', 'system_peer_id', 'peer_group_priority'],
     'additionalProperties': False,
 }
+# What the peer site sends for its copy of a group: no priority (that is the copy's group's).
+CREATE_NON_PRIMARY = dict(CREATE, required=['peer_group_id', 'system_peer_id'])
 
 UPDATE = {
     'type': 'object',

@@ -20,6 +20,10 @@ _PROPERTIES = {
     'max-subcloud-rehoming': schemas.integer(*MAX_SUBCLOUD_REHOMING_RANGE),
     'system-leader-id': {'type': 'string', 'pattern': system_peers.UUID_PATTERN},
     'system-leader-name': schemas.REFERENCE_NAME,
+    # Sent by the peer site only, for its copy: the group's identity on both sites and the
+    # leader's term.
+    'peer-group-uuid': {'type': 'string', 'pattern': system_peers.UUID_PATTERN},
+    'leader-term': schemas.integer(1, 2 ** 31 - 1),
 }
 
 CREATE = {
@@ -39,6 +43,17 @@ UPDATE = {
     'additionalProperties': False,
 }
 LEADERSHIP_KEYS = ('group-priority', 'system-leader-id', 'system-leader-name',
-                   'migration_status')
+                   'migration_status', 'peer-group-uuid', 'leader-term')
+# The keys the peer site alone sends when it creates its copy.
+PEER_KEYS = ('peer-group-uuid', 'leader-term')
+# What the peer site creates: its copy of a group it leads (never a primary here).
+_COPY_PRIORITY = {'group-priority': schemas.integer(1, GROUP_PRIORITY_RANGE[1])}
+CREATE_COPY = dict(CREATE, required=['peer-group-name', 'group-priority', 'system-leader-id',
+                                     'system-leader-name', 'peer-group-uuid'],
+                   properties=dict(_PROPERTIES, **_COPY_PRIORITY))
+# What the peer site changes of its copy: what an operator changes of a primary, and the copy's
+# priority (a copy stays non-primary: only a migration makes it primary). The leadership
+# follows migrations, fenced by the leader term.
+UPDATE_COPY = dict(UPDATE, properties=dict(UPDATE['properties'], **_COPY_PRIORITY))
 
 MESSAGES = {name: 'Invalid %s' % name for name in _PROPERTIES}

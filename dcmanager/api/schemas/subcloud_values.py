@@ -165,6 +165,48 @@ def create_request(form):
     return Request(fields=fields, secrets=secrets, group_ref=form.get('group_id'))
 
 
+# The reference's region names of a system controller (never a subcloud's).
+_RESERVED_REGIONS = ('systemcontroller', 'regionone')
+
+
+def _region_name(form):
+    region = form['region_name']
+    if region.lower() in _RESERVED_REGIONS:
+        raise exception.InvalidInput(reason='Invalid region_name: %s is the system '
+                                            'controller\'s' % region)
+    return region
+
+
+def secondary_create_request(form):
+    """The checked ``POST /v1.0/subclouds`` form with ``secondary=true``: the peer site's copy
+    of a subcloud it leads, with the region the peer site gave it. Nothing is enrolled, so no
+    sysadmin password is needed (one that is given is kept, encrypted)."""
+    _reject_unsupported(form)
+    form = schemas.validate(schema.CREATE_SECONDARY, form, schema.MESSAGES)
+    for option in ('migrate', 'enroll'):
+        if _flag(form.get(option)):
+            raise exception.InvalidInput(reason='secondary and %s cannot be used together'
+                                         % option)
+    address = str(network.address(form['bootstrap-address'], 'bootstrap-address'))
+    fields, admin_password, payload = bootstrap(form['bootstrap_values'])
+    secrets = {'admin_password': admin_password}
+    for key in ('sysadmin_password', 'bmc_password'):
+        if key in form:
+            secrets[key] = decode_password(form[key], key)
+    if form.get('name') not in (None, fields['name']):
+        raise exception.InvalidInput(reason='name %s does not match the name %s of the '
+                                            'bootstrap values' % (form['name'], fields['name']))
+    for key in ('description', 'location'):
+        value = form.get(key, payload.get(key))
+        if value is not None:
+            fields[key] = value
+    if 'release' in form:
+        fields['software_version'] = form['release']
+    fields.update(bootstrap_address=address, region_name=_region_name(form),
+                  saved_payload=payload)
+    return Request(fields=fields, secrets=secrets, group_ref=form.get('group_id'))
+
+
 def _update_network(form, system_mode):
     given = [key for key in schema.NETWORK_FIELDS if key in form]
     if not given:
@@ -188,12 +230,23 @@ def _update_management(form):
     return force
 
 
-def update_request(form, current_name, system_mode):
-    """The checked ``PATCH /v1.0/subclouds/<ref>`` form of the subcloud named ``current_name``."""
+def update_request(form, current_name, system_mode, secondary_region=None):
+    """The checked ``PATCH /v1.0/subclouds/<ref>`` form of the subcloud named ``current_name``;
+    ``secondary_region``: the region of the secondary copy the peer site is changing (its form
+    may also carry the region, unchanged, and the release)."""
     if 'name' in form:
         check_name(form['name'])
-    form = schemas.validate(schema.UPDATE, form, schema.UPDATE_MESSAGES)
     fields, secrets = {}, {}
+    if secondary_region is None:
+        form = schemas.validate(schema.UPDATE, form, schema.UPDATE_MESSAGES)
+    else:
+        form = schemas.validate(schema.UPDATE_SECONDARY, form, schema.UPDATE_MESSAGES)
+        if form.get('region_name', secondary_region) != secondary_region:
+            raise exception.InvalidInput(reason='region_name of a subcloud does not change (it '
+                                                'is %s)' % secondary_region)
+        form.pop('region_name', None)
+        if 'release' in form:
+            fields['software_version'] = form.pop('release')
     force = _update_management(form)
     if 'management-state' in form:
         fields['management_state'] = form['management-state']

@@ -48,12 +48,21 @@ CREATE = {
         'name': NAME,
         'migrate': _FLAG,
         'enroll': _FLAG,
+        'secondary': _FLAG,
         'bootstrap_values': _MAPPING,
         'install_values': _MAPPING,
     },
     'required': ['bootstrap_values', 'bootstrap-address', 'sysadmin_password'],
     'additionalProperties': False,
 }
+
+# The region name the peer site gives its subcloud (kept by the copy): a Keystone region id.
+REGION_NAME = {'type': 'string', 'pattern': r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$'}
+# POST with secondary=true (the peer site, for its copy): no enrollment, so no sysadmin password
+# is needed; the region is the primary's.
+CREATE_SECONDARY = dict(
+    CREATE, properties=dict(CREATE['properties'], region_name=REGION_NAME),
+    required=['bootstrap_values', 'bootstrap-address', 'region_name'])
 
 # PATCH /v1.0/subclouds/<ref>/redeploy (``dcmanager subcloud redeploy``): all optional. The
 # deploy_config file is refused as on add (UNSUPPORTED_FILES).
@@ -132,6 +141,10 @@ UPDATE = {
     'minProperties': 1,
     'additionalProperties': False,
 }
+# PATCH of a secondary copy (the peer site): also the fields its sync sends with the bootstrap
+# values (the region, which cannot change, and the release).
+UPDATE_SECONDARY = dict(UPDATE, properties=dict(UPDATE['properties'], region_name=REGION_NAME,
+                                                release=CREATE['properties']['release']))
 
 _DECODE = 'Failed to decode subcloud %s, verify the password is base64 encoded'
 
@@ -147,6 +160,8 @@ MESSAGES = {
     'name': 'name invalid',
     'migrate': 'Invalid migrate value: "true" or "false"',
     'enroll': 'Invalid enroll value: "true" or "false"',
+    'secondary': 'Invalid secondary value: "true" or "false"',
+    'region_name': 'Invalid region_name: letters, digits, "-", "_" and ".", at most 255',
     'force': 'Invalid force value',
     'management-state': 'Invalid management-state',
     'peer_group': 'Invalid peer group',

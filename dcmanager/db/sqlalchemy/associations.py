@@ -82,12 +82,14 @@ def association_destroy(context, association_id):
 @oslo_db_api.wrap_db_retry(max_retries=3, retry_on_deadlock=True)
 @writer
 def association_recover_syncing(context, recoveries, host, binary, down_time, at_start=False):
-    """Move the syncs of dead managers to their recovery target (see subcloud recovery)."""
+    """Move the syncs of dead managers to their recovery target (see subcloud recovery). Only
+    a primary association's sync is a manager's; a non-primary one's is the peer site's."""
     session = context.session
     moved = 0
     for recovery in recoveries:
         stmt = (sa.update(_A)
                 .where(_A.sync_status == recovery.state,
+                       _A.association_type == states.ASSOCIATION_PRIMARY,
                        _recoverable(session, _A.sync_owner, host, binary, down_time, at_start))
                 .values(sync_status=recovery.target, sync_message=recovery.description,
                         sync_owner=None))

@@ -28,6 +28,12 @@ def peer_group_get(context, group_id):
 
 
 @main_context_manager.reader
+def peer_group_get_by_uuid(context, peer_group_uuid):
+    return _one_or_raise(_query(context).filter_by(peer_group_uuid=peer_group_uuid),
+                         exception.SubcloudPeerGroupNotFound())
+
+
+@main_context_manager.reader
 def peer_group_get_by_name(context, name):
     return _one_or_raise(_query(context).filter_by(peer_group_name=name),
                          exception.SubcloudPeerGroupNotFound())
@@ -38,6 +44,13 @@ def peer_group_get_all(context):
     return _query(context).order_by(_PG.id).all()
 
 
+def _taken(error):
+    """The 409 of a duplicate: the UUID (a copy the peer site already made) or the name."""
+    if 'peer_group_uuid' in (error.columns or ()):
+        return exception.SubcloudPeerGroupUUIDTaken()
+    return exception.SubcloudPeerGroupNameTaken()
+
+
 @writer
 def peer_group_create(context, values):
     group = _PG()
@@ -45,8 +58,8 @@ def peer_group_create(context, values):
     try:
         context.session.add(group)
         context.session.flush()
-    except db_exc.DBDuplicateEntry:
-        raise exception.SubcloudPeerGroupNameTaken() from None
+    except db_exc.DBDuplicateEntry as error:
+        raise _taken(error) from None
     return group
 
 

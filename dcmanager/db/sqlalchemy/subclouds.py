@@ -348,18 +348,21 @@ def subcloud_recover_transitory(context, recoveries, host, binary, down_time, at
 
 
 @writer
-def subcloud_delete_if_allowed(context, subcloud_id):
+def subcloud_delete_if_allowed(context, subcloud_id, secondary=False):
+    if secondary:
+        allowed = (_SC.deploy_status.in_(sorted(states.SECONDARY_DEPLOY_STATES)),)
+    else:
+        allowed = (_SC.management_state != states.MANAGED, _SC.peer_group_id.is_(None),
+                   _SC.deploy_status.not_in(sorted(states.DELETE_BLOCKING_DEPLOY_STATES)))
     deleted = context.session.execute(
-        sa.delete(_SC).where(_SC.id == subcloud_id,
-                             _SC.management_state != states.MANAGED,
-                             _SC.peer_group_id.is_(None),
-                             _SC.deploy_status.not_in(sorted(states.DELETE_BLOCKING_DEPLOY_STATES)))
-    ).rowcount
+        sa.delete(_SC).where(_SC.id == subcloud_id, *allowed)).rowcount
     if deleted:
         return
     # Nothing deleted: say why, from the same transaction.
     row = _one_or_raise(_subcloud_query(context).filter_by(id=subcloud_id),
                         exception.SubcloudNotFound())
+    if secondary:
+        raise exception.SubcloudNotSecondary(name=row.name, state=row.deploy_status)
     if row.management_state == states.MANAGED:
         raise exception.SubcloudNotDeletableManaged()
     if row.peer_group_id is not None:

@@ -1,8 +1,10 @@
 """/v1.0/subcloud-peer-groups: list, show, create, update, delete, a group's subclouds and status.
 
 Request keys are hyphenated (``peer-group-name``), as the CLI sends them; answers use the
-reference's underscore keys. A group created here is primary and led by this site; only then may
-this site's operators change it (``dcmanager.manager.peer_groups``).
+reference's underscore keys. A group created here by an operator is primary and led by this site;
+only then may this site's operators change it (``dcmanager.manager.peer_groups``). A non-primary
+group (priority above 0) is the peer site's copy of a group it leads: the peer role alone
+creates, changes and deletes it (policy ``dc_api:subcloud_peer_groups:non_primary``).
 """
 
 import pecan
@@ -37,16 +39,42 @@ def _check_created_here(ctx, body):
                    '(%s)' % local.system_name)
     for name in ('group-priority', 'system-leader-id', 'system-leader-name'):
         body.pop(name, None)
+    given = sorted(set(body) & set(schema.PEER_KEYS))
+    if given:
+        raise exception.InvalidInput(
+            reason='%s: set by the peer site only, on its copy of a group it leads'
+                   % ', '.join(given))
 
 
-def _update_body(request):
+def _check_copy(ctx, body):
+    """The peer site's copy is led by the peer site, never by this one."""
+    body = schemas.validate(schema.CREATE_COPY, body, schema.MESSAGES)
+    local = objects.LocalSystem.get(ctx)
+    if body['system-leader-id'].lower() == local.system_uuid.lower():
+        raise exception.InvalidInput(
+            reason='Invalid system-leader-id [%s]: a non-primary group is led by the peer site, '
+                   'not by this site' % body['system-leader-id'])
+    body['peer-group-uuid'] = body['peer-group-uuid'].lower()
+    return body
+
+
+def _update_body(request, as_peer):
     raw = forms.json_object(request)
+    if as_peer:
+        return schemas.validate(schema.UPDATE_COPY, raw, schema.MESSAGES)
     leadership = sorted(set(raw) & set(schema.LEADERSHIP_KEYS))
     if leadership:
         raise exception.InvalidInput(
             reason='%s cannot be changed here: it follows the group\'s leadership (the peer '
                    'site and migrations set it)' % ', '.join(leadership))
     return schemas.validate(schema.UPDATE, raw, schema.MESSAGES)
+
+
+def _as_peer(ctx, group, operator_rule):
+    """True when the peer site writes its copy ``group``; else the operator ``operator_rule``
+    is checked."""
+    return policy.as_peer(ctx, not group.is_primary(), [operator_rule], rules.NON_PRIMARY,
+                          exception.SubcloudPeerGroupIsPrimary(name=group.peer_group_name))
 
 
 class PeerGroupSubcloudsController(base.RestController):
@@ -99,31 +127,44 @@ class SubcloudPeerGroupsController(base.RestController):
     @pecan.expose('json')
     def post(self):
         ctx = base.context()
-        policy.authorize(rules.CREATE, ctx)
-        body = schemas.validate(schema.CREATE, forms.json_object(pecan.request), schema.MESSAGES)
-        _check_created_here(ctx, body)
+        policy.authorize_any(ctx, rules.CREATE, rules.NON_PRIMARY)
+        raw = forms.json_object(pecan.request)
+        body = schemas.validate(schema.CREATE, raw, schema.MESSAGES)
+        copy = body.get('group-priority', 0) != 0
+        as_peer = policy.as_peer(ctx, copy, [rules.CREATE], rules.NON_PRIMARY,
+                                 exception.InvalidInput(
+                                     reason='The peer site creates only its copies of the groups '
+                                            'it leads (group-priority above 0) here'))
+        if as_peer:
+            body = _check_copy(ctx, body)
+        else:
+            _check_created_here(ctx, body)
         group = objects.SubcloudPeerGroup(**_fields(dict(schema.DEFAULTS, **body)))
-        return views.subcloud_peer_group(base.manager().create_subcloud_peer_group(ctx, group))
+        return views.subcloud_peer_group(
+            base.manager().create_subcloud_peer_group(ctx, group, as_peer=as_peer))
 
     @openapi.operation('Update a subcloud peer group this site leads', body=schema.UPDATE,
                        response=responses.PEER_GROUP)
     @pecan.expose('json')
     def patch(self, peer_group_ref):
         ctx = base.context()
-        policy.authorize(rules.MODIFY, ctx)
-        body = _update_body(pecan.request)
+        policy.authorize_any(ctx, rules.MODIFY, rules.NON_PRIMARY)
         group = objects.SubcloudPeerGroup.get_by_ref(ctx, peer_group_ref)
+        as_peer = _as_peer(ctx, group, rules.MODIFY)
+        body = _update_body(pecan.request, as_peer)
         for name, value in _fields(body).items():
             if getattr(group, name) != value:
                 setattr(group, name, value)
-        return views.subcloud_peer_group(base.manager().update_subcloud_peer_group(ctx, group))
+        return views.subcloud_peer_group(
+            base.manager().update_subcloud_peer_group(ctx, group, as_peer=as_peer))
 
     @openapi.operation('Delete a subcloud peer group that no association uses',
                        response=responses.DELETED)
     @pecan.expose('json')
     def delete(self, peer_group_ref):
         ctx = base.context()
-        policy.authorize(rules.DELETE, ctx)
+        policy.authorize_any(ctx, rules.DELETE, rules.NON_PRIMARY)
         group = objects.SubcloudPeerGroup.get_by_ref(ctx, peer_group_ref)
-        base.manager().delete_subcloud_peer_group(ctx, group.id)
+        as_peer = _as_peer(ctx, group, rules.DELETE)
+        base.manager().delete_subcloud_peer_group(ctx, group.id, as_peer=as_peer)
         return base.deleted()

@@ -4,6 +4,11 @@ Add and update take ``multipart/form-data`` as the CLI sends it, or JSON with th
 (``dcmanager.api.forms``). Passwords are encrypted here, before the RPC call, and never leave this
 process in clear. The list reads plain rows (no object per subcloud): it must stay fast with
 thousands of subclouds.
+
+A secondary subcloud is the peer site's copy of a subcloud it leads: the peer role alone adds
+(``secondary=true``), changes and deletes it (policy ``dc_api:subclouds:secondary``), and alone
+changes the management state of a peer group's member
+(``dc_api:subclouds:manage_peer_group_member``).
 """
 
 import urllib.parse
@@ -58,6 +63,39 @@ def _next_url(query, last_id):
     return '%s/v1.0/subclouds?%s' % (url, urllib.parse.urlencode(sorted(params.items())))
 
 
+def _is_secondary(subcloud):
+    return subcloud.deploy_status in states.SECONDARY_DEPLOY_STATES
+
+
+def _update_as_peer(ctx, subcloud, form):
+    """Authorize a PATCH; True when the peer site writes: its secondary copy, or (a form of
+    management fields only) the management state of a peer group's member."""
+    needed = rules.update_rules(form)
+    if _is_secondary(subcloud):
+        return policy.as_peer(ctx, True, needed, rules.SECONDARY, None)
+    if (subcloud.peer_group_id is not None and form and set(form) <= rules.MANAGE_FIELDS
+            and policy.allowed(rules.MANAGE_PEER_GROUP_MEMBER, ctx)):
+        return True
+    return policy.as_peer(ctx, False, needed, rules.SECONDARY,
+                          exception.SubcloudNotSecondary(name=subcloud.name,
+                                                         state=subcloud.deploy_status))
+
+
+def _add_secondary(ctx, form):
+    policy.authorize(rules.SECONDARY, ctx)
+    request = subcloud_values.secondary_create_request(form)
+    fields = request.fields
+    payload = fields.pop('saved_payload')
+    group_id = (states.DEFAULT_GROUP_ID if request.group_ref is None
+                else _group_id(ctx, request.group_ref, 'Invalid group_id'))
+    subcloud = objects.Subcloud(
+        group_id=group_id,
+        rehome_data=objects.Subcloud.make_rehome_data(payload, fields['bootstrap_address']),
+        **fields)
+    return base.manager().add_secondary_subcloud(
+        ctx, subcloud, objects.Subcloud.encrypt_secrets(request.secrets))
+
+
 class SubcloudDetailController(base.RestController):
     """GET /v1.0/subclouds/<ref>/detail (anything below it is 404)."""
 
@@ -105,8 +143,12 @@ class SubcloudsController(base.RestController):
     @pecan.expose('json')
     def post(self):
         ctx = base.context()
+        policy.authorize_any(ctx, rules.CREATE, rules.SECONDARY)
+        form = forms.read(pecan.request, schema.YAML_FILES)
+        if form.get('secondary') in ('true', True):
+            return _answer(ctx, _add_secondary(ctx, form))
         policy.authorize(rules.CREATE, ctx)
-        request = subcloud_values.create_request(forms.read(pecan.request, schema.YAML_FILES))
+        request = subcloud_values.create_request(form)
         fields = request.fields
         payload = fields.pop('saved_payload')
         group_id = (states.DEFAULT_GROUP_ID if request.group_ref is None
@@ -125,11 +167,14 @@ class SubcloudsController(base.RestController):
     def patch(self, ref):
         ctx = base.context()
         form = forms.read(pecan.request, schema.YAML_FILES)
-        for rule in rules.update_rules(form):
-            policy.authorize(rule, ctx)
+        policy.authorize_any(ctx, *rules.update_rules(form), rules.SECONDARY,
+                             rules.MANAGE_PEER_GROUP_MEMBER)
         subcloud = objects.Subcloud.get_by_ref(ctx, ref)
-        request = subcloud_values.update_request(form, subcloud.name,
-                                                 subcloud.saved_payload().get('system_mode'))
+        as_peer = _update_as_peer(ctx, subcloud, form)
+        request = subcloud_values.update_request(
+            form, subcloud.name, subcloud.saved_payload().get('system_mode'),
+            secondary_region=subcloud.region_name if as_peer and _is_secondary(subcloud)
+            else None)
         if request.group_ref is not None:
             subcloud.group_id = _group_id(ctx, request.group_ref, 'Invalid group')
         if 'peer_group' in request.fields:
@@ -143,14 +188,17 @@ class SubcloudsController(base.RestController):
         secrets = (objects.Subcloud.encrypt_secrets(request.secrets) if request.secrets
                    else None)
         updated = base.manager().update_subcloud(ctx, subcloud, force=request.force,
-                                                 secrets=secrets)
+                                                 secrets=secrets, as_peer=as_peer)
         return _answer(ctx, updated)
 
     @openapi.operation('Delete an unmanaged subcloud', response=responses.DELETED)
     @pecan.expose('json')
     def delete(self, ref):
         ctx = base.context()
-        policy.authorize(rules.DELETE, ctx)
+        policy.authorize_any(ctx, rules.DELETE, rules.SECONDARY)
         subcloud = objects.Subcloud.get_by_ref(ctx, ref)
-        base.manager().delete_subcloud(ctx, subcloud.id)
+        as_peer = policy.as_peer(ctx, _is_secondary(subcloud), [rules.DELETE], rules.SECONDARY,
+                                 exception.SubcloudNotSecondary(name=subcloud.name,
+                                                                state=subcloud.deploy_status))
+        base.manager().delete_subcloud(ctx, subcloud.id, as_peer=as_peer)
         return base.deleted()
