@@ -3,64 +3,68 @@
 Every function takes the request context first and runs in one transaction. Functions that read one
 row raise the resource's ``NotFound`` exception; writers translate constraint violations into the
 project's exceptions (``...NameTaken`` -> 409, reference errors -> 400), so callers never see a
-driver error. The implementation is ``dcmanager.db.sqlalchemy.api``.
+driver error. The implementation, ``dcmanager.db.sqlalchemy``, is ``core`` (the engine, its
+transactions, the shared helpers) and one module per table family, which this module calls.
 """
 
-from dcmanager.db.sqlalchemy import api as _impl
 from dcmanager.db.sqlalchemy import associations as _associations
 from dcmanager.db.sqlalchemy import audit as _audit
+from dcmanager.db.sqlalchemy import core as _core
+from dcmanager.db.sqlalchemy import groups as _groups
 from dcmanager.db.sqlalchemy import peer_groups as _peer_groups
+from dcmanager.db.sqlalchemy import services as _services
 from dcmanager.db.sqlalchemy import subclouds as _subclouds
 from dcmanager.db.sqlalchemy import system_peers as _peers
+from dcmanager.db.sqlalchemy import token_cache as _token_cache
 
 
 def get_engine():
     """The SQLAlchemy engine of ``[database] connection``."""
-    return _impl.get_engine()
+    return _core.get_engine()
 
 
 def dispose_engine():
     """Drop pooled connections (after a fork, at stop)."""
-    _impl.dispose_engine()
+    _core.dispose_engine()
 
 
 def transaction(context):
     """A context manager: one write transaction for every write made inside it (the functions
     of this module called in the block join it), committed when the block ends, rolled back
     whole if it raises."""
-    return _impl.transaction(context)
+    return _core.transaction(context)
 
 
 # Subcloud groups
 
 def subcloud_group_get(context, group_id):
     """The group with this id, or SubcloudGroupNotFound."""
-    return _impl.subcloud_group_get(context, group_id)
+    return _groups.subcloud_group_get(context, group_id)
 
 
 def subcloud_group_get_by_name(context, name):
     """The group with this exact name, or SubcloudGroupNotFound."""
-    return _impl.subcloud_group_get_by_name(context, name)
+    return _groups.subcloud_group_get_by_name(context, name)
 
 
 def subcloud_group_get_all(context):
     """Every group, ordered by id."""
-    return _impl.subcloud_group_get_all(context)
+    return _groups.subcloud_group_get_all(context)
 
 
 def subcloud_group_subcloud_counts(context):
     """{group_id: number of subclouds} for the groups that have any."""
-    return _impl.subcloud_group_subcloud_counts(context)
+    return _groups.subcloud_group_subcloud_counts(context)
 
 
 def subcloud_group_create(context, values):
     """Insert a group; SubcloudGroupNameTaken if the name is in use."""
-    return _impl.subcloud_group_create(context, values)
+    return _groups.subcloud_group_create(context, values)
 
 
 def subcloud_group_update(context, group_id, values):
     """Update a group's columns; SubcloudGroupNotFound or SubcloudGroupNameTaken."""
-    return _impl.subcloud_group_update(context, group_id, values)
+    return _groups.subcloud_group_update(context, group_id, values)
 
 
 def subcloud_group_destroy(context, group_id):
@@ -68,12 +72,12 @@ def subcloud_group_destroy(context, group_id):
 
     SubcloudGroupNotFound or SubcloudGroupNotEmpty otherwise.
     """
-    return _impl.subcloud_group_destroy(context, group_id)
+    return _groups.subcloud_group_destroy(context, group_id)
 
 
 def subcloud_group_ensure_default(context):
     """Make sure the Default group (id 1) exists."""
-    return _impl.subcloud_group_ensure_default(context)
+    return _groups.subcloud_group_ensure_default(context)
 
 
 # Subclouds
@@ -226,25 +230,25 @@ def subcloud_endpoint_status_update(context, subcloud_id, statuses):
 def service_heartbeat(context, host, binary, now=None):
     """Record that ``binary`` runs on ``host`` now (``now``: that time instead of the database's
     clock); creates the service's row on its first heartbeat."""
-    return _impl.service_heartbeat(context, host, binary, now)
+    return _services.service_heartbeat(context, host, binary, now)
 
 
 def service_get_all(context, binary=None):
     """(host, binary, created_at, updated_at) of every service (only ``binary``'s, if given),
     ordered by host; ``updated_at`` is the last heartbeat."""
-    return _impl.service_get_all(context, binary)
+    return _services.service_get_all(context, binary)
 
 
 # Token cache (identity layer, database backend). Times are naive UTC.
 
 def token_cache_get(context, key_hash):
     """The row holding a token for ``key_hash``, or None (no row, or no token in it)."""
-    return _impl.token_cache_get(context, key_hash)
+    return _token_cache.token_cache_get(context, key_hash)
 
 
 def token_cache_get_many(context, key_hashes):
     """``token_cache_get`` of many keys in one query: {key_hash: row or None}."""
-    return _impl.token_cache_get_many(context, key_hashes)
+    return _token_cache.token_cache_get_many(context, key_hashes)
 
 
 def token_cache_write_many(context, operations):
@@ -254,19 +258,19 @@ def token_cache_write_many(context, operations):
     ``token_cache_acquire_lease`` after the context) or ``put`` (args as ``token_cache_put``,
     all six). One failing makes the whole transaction fail (nothing of it is written).
     """
-    return _impl.token_cache_write_many(context, operations)
+    return _token_cache.token_cache_write_many(context, operations)
 
 
 def token_cache_put(context, key_hash, ciphertext, token_digest, expires_at, release_lease=False):
     """Store an (encrypted) token for ``key_hash``, replacing any other; with ``release_lease``,
     give up the renewal lease in the same write."""
-    return _impl.token_cache_put(context, key_hash, ciphertext, token_digest, expires_at,
-                                 release_lease)
+    return _token_cache.token_cache_put(context, key_hash, ciphertext, token_digest,
+                                        expires_at, release_lease)
 
 
 def token_cache_delete(context, key_hash, token_digest):
     """Drop the token of ``key_hash`` only if it is still the one with ``token_digest``."""
-    return _impl.token_cache_delete(context, key_hash, token_digest)
+    return _token_cache.token_cache_delete(context, key_hash, token_digest)
 
 
 def token_cache_acquire_lease(context, key_hash, now, until):
@@ -275,17 +279,17 @@ def token_cache_acquire_lease(context, key_hash, now, until):
     Returns ``(granted, current)``: granted is False when another process holds the lease;
     current is the stored token at that moment (as ``token_cache_get`` gives it) or None.
     """
-    return _impl.token_cache_acquire_lease(context, key_hash, now, until)
+    return _token_cache.token_cache_acquire_lease(context, key_hash, now, until)
 
 
 def token_cache_release_lease(context, key_hash):
     """Free the renewal lease of ``key_hash``."""
-    return _impl.token_cache_release_lease(context, key_hash)
+    return _token_cache.token_cache_release_lease(context, key_hash)
 
 
 def token_cache_purge(context, now):
     """Delete expired tokens whose lease is free; returns how many rows went."""
-    return _impl.token_cache_purge(context, now)
+    return _token_cache.token_cache_purge(context, now)
 
 
 # Subcloud audit and alarm summary (see dcmanager.db.sqlalchemy.audit)

@@ -7,13 +7,17 @@ transitory deploy status (``association_recover_syncing``).
 """
 
 from oslo_db import api as oslo_db_api
-from oslo_db import exception as db_exc
 import sqlalchemy as sa
 
 from dcmanager.common import exception, states
 from dcmanager.db.sqlalchemy import models
-from dcmanager.db.sqlalchemy.api import _one_or_raise, main_context_manager, writer
-from dcmanager.db.sqlalchemy.subclouds import _recoverable
+from dcmanager.db.sqlalchemy.core import (
+    main_context_manager,
+    one_or_raise,
+    recoverable,
+    save,
+    writer,
+)
 
 _A = models.PeerGroupAssociation
 _SYNCING = states.ASSOCIATION_SYNC_SYNCING
@@ -25,8 +29,8 @@ def _query(context):
 
 @main_context_manager.reader
 def association_get(context, association_id):
-    return _one_or_raise(_query(context).filter_by(id=association_id),
-                         exception.PeerGroupAssociationNotFound())
+    return one_or_raise(_query(context).filter_by(id=association_id),
+                        exception.PeerGroupAssociationNotFound())
 
 
 @main_context_manager.reader
@@ -42,14 +46,9 @@ def association_create(context, values, owner=None):
     """Insert the association; with ``syncing``, ``owner`` runs its sync."""
     row = _A()
     row.update(dict(values, sync_owner=owner if values.get('sync_status') == _SYNCING else None))
-    try:
-        context.session.add(row)
-        context.session.flush()
-    except db_exc.DBDuplicateEntry:
-        raise exception.PeerGroupAssociationExists() from None
-    except db_exc.DBReferenceError:
-        raise exception.InvalidInput(reason='Invalid peer_group_id or system_peer_id') from None
-    return row
+    return save(context.session, row, exception.PeerGroupAssociationExists(),
+                invalid=exception.InvalidInput(
+                    reason='Invalid peer_group_id or system_peer_id'))
 
 
 @writer
@@ -64,8 +63,8 @@ def association_update(context, association_id, values, owner=None, not_syncing=
         stmt = stmt.where(_A.sync_status != _SYNCING)
     if context.session.execute(stmt.values(**values)).rowcount:
         return _query(context).filter_by(id=association_id).populate_existing().one()
-    row = _one_or_raise(_query(context).filter_by(id=association_id),
-                        exception.PeerGroupAssociationNotFound())
+    row = one_or_raise(_query(context).filter_by(id=association_id),
+                       exception.PeerGroupAssociationNotFound())
     raise exception.PeerGroupAssociationBusy(id=row.id)
 
 
@@ -90,7 +89,7 @@ def association_recover_syncing(context, recoveries, host, binary, down_time, at
         stmt = (sa.update(_A)
                 .where(_A.sync_status == recovery.state,
                        _A.association_type == states.ASSOCIATION_PRIMARY,
-                       _recoverable(session, _A.sync_owner, host, binary, down_time, at_start))
+                       recoverable(session, _A.sync_owner, host, binary, down_time, at_start))
                 .values(sync_status=recovery.target, sync_message=recovery.description,
                         sync_owner=None))
         moved += session.execute(stmt.execution_options(synchronize_session=False)).rowcount

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from dcmanager.common import exception, states
 from dcmanager.db.sqlalchemy import models
-from dcmanager.db.sqlalchemy.api import main_context_manager, writer
+from dcmanager.db.sqlalchemy.core import main_context_manager, writer
 
 _SC = models.Subcloud
 _ALARM_FIELDS = ('critical_alarms', 'major_alarms', 'minor_alarms', 'warnings', 'cloud_status')

@@ -5,12 +5,11 @@ an association uses it, and detaches its member subclouds in the same transactio
 (the counters of ``GET .../status``) is one aggregate query.
 """
 
-from oslo_db import exception as db_exc
 import sqlalchemy as sa
 
 from dcmanager.common import exception, states
 from dcmanager.db.sqlalchemy import models
-from dcmanager.db.sqlalchemy.api import _one_or_raise, main_context_manager, writer
+from dcmanager.db.sqlalchemy.core import main_context_manager, one_or_raise, save, writer
 
 _PG = models.SubcloudPeerGroup
 _SC = models.Subcloud
@@ -23,20 +22,20 @@ def _query(context):
 
 @main_context_manager.reader
 def peer_group_get(context, group_id):
-    return _one_or_raise(_query(context).filter_by(id=group_id),
-                         exception.SubcloudPeerGroupNotFound())
+    return one_or_raise(_query(context).filter_by(id=group_id),
+                        exception.SubcloudPeerGroupNotFound())
 
 
 @main_context_manager.reader
 def peer_group_get_by_uuid(context, peer_group_uuid):
-    return _one_or_raise(_query(context).filter_by(peer_group_uuid=peer_group_uuid),
-                         exception.SubcloudPeerGroupNotFound())
+    return one_or_raise(_query(context).filter_by(peer_group_uuid=peer_group_uuid),
+                        exception.SubcloudPeerGroupNotFound())
 
 
 @main_context_manager.reader
 def peer_group_get_by_name(context, name):
-    return _one_or_raise(_query(context).filter_by(peer_group_name=name),
-                         exception.SubcloudPeerGroupNotFound())
+    return one_or_raise(_query(context).filter_by(peer_group_name=name),
+                        exception.SubcloudPeerGroupNotFound())
 
 
 @main_context_manager.reader
@@ -55,24 +54,15 @@ def _taken(error):
 def peer_group_create(context, values):
     group = _PG()
     group.update(values)
-    try:
-        context.session.add(group)
-        context.session.flush()
-    except db_exc.DBDuplicateEntry as error:
-        raise _taken(error) from None
-    return group
+    return save(context.session, group, _taken)
 
 
 @writer
 def peer_group_update(context, group_id, values):
-    group = _one_or_raise(_query(context).filter_by(id=group_id),
-                          exception.SubcloudPeerGroupNotFound())
+    group = one_or_raise(_query(context).filter_by(id=group_id),
+                         exception.SubcloudPeerGroupNotFound())
     group.update(values)
-    try:
-        context.session.flush()
-    except db_exc.DBDuplicateEntry:
-        raise exception.SubcloudPeerGroupNameTaken() from None
-    return group
+    return save(context.session, group, exception.SubcloudPeerGroupNameTaken())
 
 
 @writer
@@ -85,7 +75,7 @@ def peer_group_destroy(context, group_id):
                .delete(synchronize_session=False))
     if deleted:
         return
-    _one_or_raise(_query(context).filter_by(id=group_id), exception.SubcloudPeerGroupNotFound())
+    one_or_raise(_query(context).filter_by(id=group_id), exception.SubcloudPeerGroupNotFound())
     raise exception.SubcloudPeerGroupAssociated()
 
 

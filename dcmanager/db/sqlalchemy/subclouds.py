@@ -1,6 +1,7 @@
 """Subclouds and their endpoint statuses (SQLAlchemy implementation).
 
-State changes are compare-and-set updates (``expected`` columns in the WHERE clause). The rules the
+State changes are compare-and-set updates (``expected`` columns in the WHERE clause:
+``core.where_expected``). The rules the
 schema cannot express — a management address range must not overlap another subcloud's, two
 subclouds must not share a bootstrap address — are checked inside the writing transaction, after
 the write: SQLite has the database write lock by then and PostgreSQL takes a transaction-scoped
@@ -13,7 +14,7 @@ operations of a dead manager is one compare-and-set UPDATE on both
 (``subcloud_recover_transitory``).
 """
 
-import datetime
+import functools
 
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
@@ -21,11 +22,17 @@ import sqlalchemy as sa
 
 from dcmanager.common import exception, network, states
 from dcmanager.db.sqlalchemy import models
-from dcmanager.db.sqlalchemy.api import _one_or_raise, database_now, main_context_manager, writer
+from dcmanager.db.sqlalchemy.core import (
+    main_context_manager,
+    one_or_raise,
+    recoverable,
+    save,
+    where_expected,
+    writer,
+)
 
 _SC = models.Subcloud
 _STATUS = models.SubcloudStatus
-_SVC = models.Service
 
 # Arbitrary constant naming the advisory lock that serialises address allocations (PostgreSQL).
 _ADDRESS_LOCK = 0x5C0AD0
@@ -60,20 +67,20 @@ def _subcloud_query(context):
 
 @main_context_manager.reader
 def subcloud_get(context, subcloud_id):
-    return _one_or_raise(_subcloud_query(context).filter_by(id=subcloud_id),
-                         exception.SubcloudNotFound())
+    return one_or_raise(_subcloud_query(context).filter_by(id=subcloud_id),
+                        exception.SubcloudNotFound())
 
 
 @main_context_manager.reader
 def subcloud_get_by_name(context, name):
-    return _one_or_raise(_subcloud_query(context).filter_by(name=name),
-                         exception.SubcloudNotFound())
+    return one_or_raise(_subcloud_query(context).filter_by(name=name),
+                        exception.SubcloudNotFound())
 
 
 @main_context_manager.reader
 def subcloud_get_by_region(context, region_name):
-    return _one_or_raise(_subcloud_query(context).filter_by(region_name=region_name),
-                         exception.SubcloudNotFound())
+    return one_or_raise(_subcloud_query(context).filter_by(region_name=region_name),
+                        exception.SubcloudNotFound())
 
 
 # A subcloud read for display: a Core row (attributes named like the columns) of every column
@@ -239,28 +246,13 @@ def subcloud_create(context, values, owner=None):
         'deploy_status', states.DEPLOY_NOT_DEPLOYED)), owner)
     subcloud = _SC()
     subcloud.update(values)
-    try:
-        session.add(subcloud)
-        session.flush()
-    except (db_exc.DBDuplicateEntry, db_exc.DBReferenceError) as e:
-        raise _translate_write_error(e, values) from None
+    translated = functools.partial(_translate_write_error, values=values)
+    save(session, subcloud, taken=translated, invalid=translated)
     _check_addresses(session, subcloud.id)
     for endpoint in states.ENDPOINT_TYPES:
         session.add(_STATUS(subcloud_id=subcloud.id, endpoint_type=endpoint,
                             sync_status=states.SYNC_UNKNOWN))
     return subcloud
-
-
-def _where_expected(stmt, expected):
-    for name, value in (expected or {}).items():
-        column = getattr(_SC, name)
-        if isinstance(value, (set, frozenset, tuple, list)):
-            stmt = stmt.where(column.in_(list(value)))
-        elif value is None:
-            stmt = stmt.where(column.is_(None))
-        else:
-            stmt = stmt.where(column == value)
-    return stmt
 
 
 @writer
@@ -273,14 +265,14 @@ def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status
     if 'deploy_status' in values:
         values = _with_owner(values, values.get('deploy_owner'))
     if values:
-        stmt = _where_expected(sa.update(_SC).where(_SC.id == subcloud_id), expected)
+        stmt = where_expected(sa.update(_SC).where(_SC.id == subcloud_id), _SC, expected)
         try:
             updated = session.execute(stmt.values(**values)).rowcount
         except (db_exc.DBDuplicateEntry, db_exc.DBReferenceError) as e:
             raise _translate_write_error(e, values) from None
         if not updated:
-            _one_or_raise(_subcloud_query(context).filter_by(id=subcloud_id),
-                          exception.SubcloudNotFound())
+            one_or_raise(_subcloud_query(context).filter_by(id=subcloud_id),
+                         exception.SubcloudNotFound())
             raise exception.SubcloudChanged()
     if checks_addresses:
         _check_addresses(session, subcloud_id)
@@ -289,8 +281,8 @@ def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status
     if out_of_sync_groups:
         _mark_associations_out_of_sync(session, out_of_sync_groups)
     session.expire_all()
-    return _one_or_raise(_subcloud_query(context).filter_by(id=subcloud_id),
-                         exception.SubcloudNotFound())
+    return one_or_raise(_subcloud_query(context).filter_by(id=subcloud_id),
+                        exception.SubcloudNotFound())
 
 
 def _mark_associations_out_of_sync(session, peer_group_ids):
@@ -316,18 +308,6 @@ def subcloud_transition(context, subcloud_id, from_status, values, owner=None):
         raise _translate_write_error(e, values) from None
 
 
-def _recoverable(session, owner, host, binary, down_time, at_start):
-    """Which rows ``host`` recovers, by their ``owner`` column: those whose owner has no
-    heartbeat of ``binary`` newer than ``down_time`` seconds (never its own), and at start its
-    own and those without an owner."""
-    cutoff = database_now(session) - datetime.timedelta(seconds=down_time)
-    alive = sa.exists().where(_SVC.host == owner, _SVC.binary == binary,
-                              _SVC.updated_at >= cutoff)
-    if at_start:
-        return sa.or_(owner.is_(None), owner == host, ~alive)
-    return sa.and_(owner.is_not(None), owner != host, ~alive)
-
-
 # Two managers may recover at once: on PostgreSQL the second UPDATE waits for the first's row
 # locks and then skips the rows no longer transitory; should the database still pick it as a
 # deadlock victim, the whole (idempotent) statement is run again.
@@ -339,7 +319,7 @@ def subcloud_recover_transitory(context, recoveries, host, binary, down_time, at
     recoveries = sorted(recoveries, key=lambda recovery: recovery.state)
     stmt = (sa.update(_SC)
             .where(status.in_([recovery.state for recovery in recoveries]),
-                   _recoverable(session, _SC.deploy_owner, host, binary, down_time, at_start))
+                   recoverable(session, _SC.deploy_owner, host, binary, down_time, at_start))
             .values(deploy_status=sa.case({r.state: r.target for r in recoveries}, value=status),
                     error_description=sa.case({r.state: r.description for r in recoveries},
                                               value=status),
@@ -359,8 +339,8 @@ def subcloud_delete_if_allowed(context, subcloud_id, secondary=False):
     if deleted:
         return
     # Nothing deleted: say why, from the same transaction.
-    row = _one_or_raise(_subcloud_query(context).filter_by(id=subcloud_id),
-                        exception.SubcloudNotFound())
+    row = one_or_raise(_subcloud_query(context).filter_by(id=subcloud_id),
+                       exception.SubcloudNotFound())
     if secondary:
         raise exception.SubcloudNotSecondary(name=row.name, state=row.deploy_status)
     if row.management_state == states.MANAGED:
@@ -379,8 +359,8 @@ def subcloud_destroy(context, subcloud_id):
 
 @main_context_manager.reader
 def subcloud_get_secrets(context, subcloud_id):
-    row = _one_or_raise(context.session.query(_SC.secrets).filter_by(id=subcloud_id),
-                        exception.SubcloudNotFound())
+    row = one_or_raise(context.session.query(_SC.secrets).filter_by(id=subcloud_id),
+                       exception.SubcloudNotFound())
     return row.secrets
 
 
@@ -397,8 +377,8 @@ def subcloud_endpoint_status_get(context, subcloud_id):
 
 @writer
 def subcloud_endpoint_status_update(context, subcloud_id, statuses):
-    _one_or_raise(context.session.query(_SC.id).filter_by(id=subcloud_id),
-                  exception.SubcloudNotFound())
+    one_or_raise(context.session.query(_SC.id).filter_by(id=subcloud_id),
+                 exception.SubcloudNotFound())
     _set_endpoint_status(context.session, subcloud_id, statuses)
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from dcmanager.common import exception, states
 from dcmanager.db.sqlalchemy import models
-from dcmanager.db.sqlalchemy.api import _one_or_raise, main_context_manager, writer
+from dcmanager.db.sqlalchemy.core import main_context_manager, one_or_raise, save, writer
 
 _LOCAL_ID = 1
 _PEER = models.SystemPeer
@@ -55,20 +55,20 @@ def _peer_query(context):
 
 @main_context_manager.reader
 def system_peer_get(context, peer_id):
-    return _one_or_raise(_peer_query(context).filter_by(id=peer_id),
-                         exception.SystemPeerNotFound())
+    return one_or_raise(_peer_query(context).filter_by(id=peer_id),
+                        exception.SystemPeerNotFound())
 
 
 @main_context_manager.reader
 def system_peer_get_by_uuid(context, peer_uuid):
-    return _one_or_raise(_peer_query(context).filter_by(peer_uuid=peer_uuid),
-                         exception.SystemPeerNotFound())
+    return one_or_raise(_peer_query(context).filter_by(peer_uuid=peer_uuid),
+                        exception.SystemPeerNotFound())
 
 
 @main_context_manager.reader
 def system_peer_get_by_name(context, name):
-    return _one_or_raise(_peer_query(context).filter_by(peer_name=name),
-                         exception.SystemPeerNotFound())
+    return one_or_raise(_peer_query(context).filter_by(peer_name=name),
+                        exception.SystemPeerNotFound())
 
 
 @main_context_manager.reader
@@ -80,25 +80,17 @@ def system_peer_get_all(context):
 def system_peer_create(context, values):
     peer = _PEER()
     peer.update(values)
-    try:
-        context.session.add(peer)
-        context.session.flush()
-    except db_exc.DBDuplicateEntry:
-        raise exception.SystemPeerExists() from None
-    return peer
+    return save(context.session, peer, exception.SystemPeerExists())
 
 
 @writer
 def system_peer_update(context, peer_id, values, out_of_sync=False):
     """Apply ``values``; with ``out_of_sync``, mark every association of the peer
     ``out-of-sync`` in the same transaction. Returns (peer, ids of those associations)."""
-    peer = _one_or_raise(_peer_query(context).filter_by(id=peer_id),
-                         exception.SystemPeerNotFound())
+    peer = one_or_raise(_peer_query(context).filter_by(id=peer_id),
+                        exception.SystemPeerNotFound())
     peer.update(values)
-    try:
-        context.session.flush()
-    except db_exc.DBDuplicateEntry:
-        raise exception.SystemPeerExists() from None
+    save(context.session, peer, exception.SystemPeerExists())
     marked = []
     if out_of_sync:
         marked = [row.id for row in context.session.execute(
@@ -116,7 +108,7 @@ def system_peer_destroy(context, peer_id):
                .delete(synchronize_session=False))
     if deleted:
         return
-    _one_or_raise(_peer_query(context).filter_by(id=peer_id), exception.SystemPeerNotFound())
+    one_or_raise(_peer_query(context).filter_by(id=peer_id), exception.SystemPeerNotFound())
     raise exception.SystemPeerAssociated()
 
 

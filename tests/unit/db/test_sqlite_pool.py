@@ -1,4 +1,4 @@
-"""The SQLite file database keeps a pool of connections (dcmanager.db.sqlalchemy.api), and every
+"""The SQLite file database keeps a pool of connections (dcmanager.db.sqlalchemy.core), and every
 pooled connection is set up as a new one would be (WAL, busy timeout, foreign keys)."""
 
 import concurrent.futures
@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from dcmanager.db import api as db_api
-from dcmanager.db.sqlalchemy import api as api_impl
+from dcmanager.db.sqlalchemy import core as db_core
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_connections_are_pooled_and_reused(engine):
         with engine.connect() as conn:
             seen.add(id(conn.connection.dbapi_connection))
     # other threads of the site may hold some: still a handful, not one per transaction
-    assert len(seen) <= api_impl.SQLITE_POOL_SIZE
+    assert len(seen) <= db_core.SQLITE_POOL_SIZE
 
 
 FORK_SCRIPT = textwrap.dedent('''

@@ -1,6 +1,6 @@
 """A write transaction that reads first must wait for a concurrent SQLite writer, not fail.
 
-Without the write lock taken at the start of every writer (``db.sqlalchemy.api.writer``), the
+Without the write lock taken at the start of every writer (``db.sqlalchemy.core.writer``), the
 read snapshot goes stale while the other writer commits and SQLite answers "database is locked"
 at once instead of waiting.
 """
