@@ -115,7 +115,8 @@ class OutboundError(DCManagerException):
     # The message by ``service`` (``msg_fmt`` without one): what an operator reads in a failed
     # enrollment or an audit log.
     formats = {'identity': 'Could not authenticate to %(target)s: %(reason)s',
-               'agent': 'Subcloud at %(target)s did not answer: %(reason)s'}
+               'agent': 'Subcloud at %(target)s did not answer: %(reason)s',
+               'peer': 'The peer site\'s API at %(target)s: %(reason)s'}
 
     def __init__(self, message=None, **kwargs):
         if message is None and kwargs.get('service') in self.formats:
@@ -127,6 +128,8 @@ class OutboundError(DCManagerException):
     kind = property(lambda self: self.kwargs.get('kind', self.KINDS[0] if self.KINDS else None))
     service = property(lambda self: self.kwargs.get('service'))
     status = property(lambda self: self.kwargs.get('status'))
+    # The ``error`` key of a dcmanager answer: the class of the peer site's refusal.
+    error = property(lambda self: self.kwargs.get('error'))
 
 
 class TargetUnreachable(OutboundError):
@@ -157,6 +160,19 @@ class AnswerRejected(OutboundError):
     port."""
 
     KINDS = ('status', 'malformed', 'tls', 'plain-http')
+
+
+class TargetNotFound(OutboundError):
+    """The target answered 404: what was asked for does not exist there."""
+
+    KINDS = ('not-found',)
+
+
+class StaleLeaderTerm(OutboundError):
+    """The peer site refused a write made with an older leader term of the group than its own:
+    the writer no longer leads it."""
+
+    KINDS = ('stale-term',)
 
 
 class Overloaded(ServiceUnavailable):
@@ -300,6 +316,11 @@ class SubcloudPeerGroupIsPrimary(Conflict):
                'site\'s, and the peer site does not write it')
 
 
+class LeaderTermStale(Conflict):
+    msg_fmt = ('The write to peer group %(name)s carries leader term %(term)s, older than its '
+               'term here (%(current)s): the writer no longer leads the group')
+
+
 class SubcloudPeerGroupUUIDTaken(Conflict):
     msg_fmt = 'A subcloud peer group with this UUID already exists'
 
@@ -315,6 +336,11 @@ class PeerGroupAssociationBusy(Conflict):
 class PeerGroupAssociationNotPrimary(BadRequest):
     msg_fmt = ('Peer group association %(id)s is non-primary: its peer site (the primary) '
                'changes and syncs it')
+
+
+class PeerCleanupFailed(Conflict):
+    msg_fmt = ('The copies on %(peer)s were not deleted, so the association is kept (nothing '
+               'is left orphaned there): %(reason)s')
 
 
 class PeerGroupAssociationIsPrimary(Conflict):

@@ -15,6 +15,37 @@ opts = [
                     'their associations, and the management state of a peer group\'s members. '
                     'No header (such as a User-Agent) ever counts. The policy rule '
                     '"peer" is built from it (a policy file may still override that rule).'),
+    cfg.StrOpt('project_name', default='services',
+               help='Project of the peer site\'s Keystone that this site\'s user there (a '
+                    'system peer\'s manager-username, holding the peer role) authenticates in.'),
+    cfg.StrOpt('user_domain_name', default='Default',
+               help='Domain of that user in the peer site\'s Keystone.'),
+    cfg.StrOpt('project_domain_name', default='Default',
+               help='Domain of project_name in the peer site\'s Keystone.'),
+    cfg.StrOpt('endpoint_interface', default='public', choices=('public', 'internal', 'admin'),
+               help='Which endpoint of the "dcmanager" service in the peer site\'s Keystone '
+                    'catalog this site calls.'),
+    cfg.StrOpt('endpoint_region', default=None,
+               help='Region of that endpoint (any region when unset; StarlingX registers it in '
+                    'SystemController).'),
+    cfg.FloatOpt('connect_timeout', default=3.0, min=0.1,
+                 help='Seconds a call to the peer site (its Keystone or its API) waits to '
+                      'connect.'),
+    cfg.FloatOpt('read_timeout', default=5.0, min=0.1,
+                 help='Seconds a call to the peer site waits for each read of its answer. A '
+                      'whole call (a token request, when one is needed, and the API\'s answer) '
+                      'takes at most connect_timeout + read_timeout, and never longer than the '
+                      'peer\'s heartbeat interval less one second.'),
+    cfg.IntOpt('sync_workers', default=4, min=1,
+               help='Peer group association syncs a manager runs at once.'),
+    cfg.IntOpt('sync_max_pending', default=1000, min=1,
+               help='Association syncs a manager accepts and has not finished at most; a sync '
+                    'asked for beyond that fails at once (sync it again later).'),
+    cfg.IntOpt('sync_pool_size', default=10, min=1, max=100,
+               help='Subclouds one sync pushes to the peer site in parallel.'),
+    cfg.StrOpt('ca_file',
+               help='CA bundle that verifies the peer site\'s https certificates (the system '
+                    'CAs when unset).'),
 ]
 
 

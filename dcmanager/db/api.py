@@ -496,6 +496,33 @@ def association_update(context, association_id, values, owner=None, not_syncing=
                                             not_syncing=not_syncing)
 
 
+def association_update_owned(context, association_id, owner, created_at, values):
+    """Apply ``values`` only while the association created at ``created_at`` (an id may be
+    given again to a new row after a delete) is ``syncing`` and ``owner`` runs its sync (a
+    ``sync_status`` other than ``syncing`` clears the owner); True if written."""
+    return _associations.association_update_owned(context, association_id, owner, created_at,
+                                                  values)
+
+
+def association_destroy_leaving_cleanup(context, association_id, peer_group_uuid,
+                                        peer_group_name):
+    """Delete the association (a forced delete: its peer site could not be reached) and record
+    in the same transaction that the peer still holds the copies of the group
+    ``peer_group_uuid``; PeerGroupAssociationNotFound."""
+    return _associations.association_destroy_leaving_cleanup(
+        context, association_id, peer_group_uuid, peer_group_name)
+
+
+def peer_cleanup_get_all(context, system_peer_id=None):
+    """The recorded cleanups (of one system peer), oldest first."""
+    return _associations.peer_cleanup_get_all(context, system_peer_id=system_peer_id)
+
+
+def peer_cleanup_done(context, cleanup_id):
+    """Forget a cleanup once the copies are gone from the peer."""
+    _associations.peer_cleanup_done(context, cleanup_id)
+
+
 def association_destroy(context, association_id):
     """Delete the association (a sync that runs stops at its next step)."""
     _associations.association_destroy(context, association_id)

@@ -27,8 +27,9 @@ def _led_group(context, peer_group_id):
     return group
 
 
-def create(context, association, host):
-    """Store ``association`` (primary, syncing, owned by the manager ``host``)."""
+def create(context, association, syncer):
+    """Store ``association`` (primary, syncing, owned by ``syncer``'s manager) and hand its sync
+    to ``syncer``."""
     _led_group(context, association.peer_group_id)
     try:
         objects.SystemPeer.get_by_id(context, association.system_peer_id)
@@ -37,12 +38,12 @@ def create(context, association, host):
     association.association_type = states.ASSOCIATION_PRIMARY
     association.sync_status = states.ASSOCIATION_SYNC_SYNCING
     association.sync_message = None
-    association.create(context, owner=host)
+    association.create(context, owner=syncer.host)
     LOG.info('Created peer group association %(id)s (peer group %(pg)s, system peer %(sp)s): '
              'sync to the peer site requested', {'id': association.id,
                                                  'pg': association.peer_group_id,
                                                  'sp': association.system_peer_id})
-    return association
+    return syncer.submit(context, association)
 
 
 def create_non_primary(context, association):
@@ -102,7 +103,7 @@ def _primary(context, association_id):
     return association
 
 
-def update_priority(context, association_id, priority, host):
+def update_priority(context, association_id, priority, syncer):
     """A new priority for the peer's copy of the group: stored with a sync request, in one
     compare-and-set (never while a sync runs)."""
     association = _primary(context, association_id)
@@ -110,12 +111,12 @@ def update_priority(context, association_id, priority, host):
     association.peer_group_priority = priority
     association.sync_status = states.ASSOCIATION_SYNC_SYNCING
     association.sync_message = None
-    association.save(context, owner=host, not_syncing=True)
+    association.save(context, owner=syncer.host, not_syncing=True)
     LOG.info('Peer group association %s: priority %s, sync requested', association_id, priority)
-    return association
+    return syncer.submit(context, association)
 
 
-def sync(context, association_id, host):
+def sync(context, association_id, syncer):
     """Request the sync; one already requested or running is the answer as it is."""
     association = _primary(context, association_id)
     _led_group(context, association.peer_group_id)
@@ -123,16 +124,30 @@ def sync(context, association_id, host):
         return association
     association.sync_status = states.ASSOCIATION_SYNC_SYNCING
     association.sync_message = None
-    association.save(context, owner=host, not_syncing=True)
+    association.save(context, owner=syncer.host, not_syncing=True)
     LOG.info('Peer group association %s: sync requested', association_id)
-    return association
+    return syncer.submit(context, association)
 
 
-def delete(context, association_id, as_peer=False):
+def delete(context, association_id, syncer, as_peer=False, force=False):
+    """Delete an association; a primary one's copies on the peer site first (``syncer``), or
+    nothing (PeerCleanupFailed), unless ``force``: then the association goes and a record of
+    the copies left there is kept for the peer-group audit to remove."""
     association = objects.PeerGroupAssociation.get_by_id(context, association_id)
     if as_peer and association.is_primary():
         raise exception.PeerGroupAssociationIsPrimary(id=association_id)
     if not as_peer and not association.is_primary():
         raise exception.PeerGroupAssociationNotPrimary(id=association_id)
+    if association.is_primary():
+        try:
+            syncer.remove_copies(context, association)
+        except exception.PeerCleanupFailed as e:
+            if not force:
+                raise
+            group = objects.SubcloudPeerGroup.get_by_id(context, association.peer_group_id)
+            association.destroy_leaving_cleanup(context, group)
+            LOG.warning('Deleted peer group association %(id)s by force; its copies stay on the '
+                        'peer site until it is back: %(why)s', {'id': association_id, 'why': e})
+            return
     association.destroy(context)
     LOG.info('Deleted peer group association %s', association_id)

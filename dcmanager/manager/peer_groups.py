@@ -66,6 +66,11 @@ def check_led_here(context, group):
 def update(context, group, as_peer=False):
     current = objects.SubcloudPeerGroup.get_by_id(context, group.id)
     check_writer(context, current, as_peer)
+    if 'leader_term' in group.obj_what_changed() and group.leader_term < current.leader_term:
+        # The peer site's view of the leadership is older than this copy's (fenced in full
+        # by the migrations' compare-and-set).
+        raise exception.LeaderTermStale(name=current.peer_group_name, term=group.leader_term,
+                                        current=current.leader_term)
     changed = sorted(group.obj_what_changed())
     group.save(context)
     LOG.info('Updated subcloud peer group %(id)s: %(fields)s',

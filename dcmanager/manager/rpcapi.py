@@ -11,7 +11,8 @@ API version history:
           sync_peer_group_association, delete_peer_group_association.
     1.4 - The peer site's writes: add_secondary_subcloud, set_peer_group_association_sync_status;
           as_peer (the caller holds the peer role) on update_subcloud, delete_subcloud,
-          create/update/delete_subcloud_peer_group, create/delete_peer_group_association.
+          create/update/delete_subcloud_peer_group, create/delete_peer_group_association;
+          force on delete_peer_group_association.
 """
 
 from dcmanager.common import rpc
@@ -152,8 +153,12 @@ class ManagerAPI:
         return self._call(context, 'sync_peer_group_association', version='1.3',
                           association_id=association_id)
 
-    def delete_peer_group_association(self, context, association_id, as_peer=False):
-        """Delete a primary association that is not syncing, or (``as_peer``) a non-primary
-        one."""
+    def delete_peer_group_association(self, context, association_id, as_peer=False,
+                                      force=False):
+        """Delete a primary association and its copies on the peer site (``force``: even when
+        they cannot be deleted now; they are later), or (``as_peer``) a non-primary one."""
+        if force:
+            return self._call(context, 'delete_peer_group_association', version='1.4',
+                              association_id=association_id, as_peer=as_peer, force=True)
         return self._call_as(context, 'delete_peer_group_association', '1.3', as_peer,
                              association_id=association_id)

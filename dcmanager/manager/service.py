@@ -12,6 +12,7 @@ from dcmanager.manager import (
     enroll,
     liveness,
     peer_groups,
+    peer_sync,
     recovery,
     rpcapi,
     subcloud_groups,
@@ -29,8 +30,9 @@ class ManagerEndpoint:
 
     target = messaging.Target(version=rpcapi.ManagerAPI.RPC_API_VERSION)
 
-    def __init__(self, enroller):
+    def __init__(self, enroller, syncer):
         self.enroller = enroller
+        self.syncer = syncer
 
     @messaging.expected_exceptions(exception.DCManagerException)
     def create_subcloud_group(self, context, group):
@@ -95,7 +97,7 @@ class ManagerEndpoint:
     def create_peer_group_association(self, context, association, as_peer=False):
         if as_peer:
             return associations.create_non_primary(context, association)
-        return associations.create(context, association, self.enroller.host)
+        return associations.create(context, association, self.syncer)
 
     @messaging.expected_exceptions(exception.DCManagerException)
     def set_peer_group_association_sync_status(self, context, association_id, sync_status):
@@ -104,15 +106,17 @@ class ManagerEndpoint:
     @messaging.expected_exceptions(exception.DCManagerException)
     def update_peer_group_association(self, context, association_id, peer_group_priority):
         return associations.update_priority(context, association_id, peer_group_priority,
-                                            self.enroller.host)
+                                            self.syncer)
 
     @messaging.expected_exceptions(exception.DCManagerException)
     def sync_peer_group_association(self, context, association_id):
-        return associations.sync(context, association_id, self.enroller.host)
+        return associations.sync(context, association_id, self.syncer)
 
     @messaging.expected_exceptions(exception.DCManagerException)
-    def delete_peer_group_association(self, context, association_id, as_peer=False):
-        return associations.delete(context, association_id, as_peer=as_peer)
+    def delete_peer_group_association(self, context, association_id, as_peer=False,
+                                      force=False):
+        return associations.delete(context, association_id, self.syncer, as_peer=as_peer,
+                                   force=force)
 
 
 class ManagerService:
@@ -127,6 +131,7 @@ class ManagerService:
         self._server = None
         self._tasks = []
         self.enroller = None
+        self.syncer = None
 
     def start(self):
         liveness.check_config()
@@ -139,9 +144,10 @@ class ManagerService:
         # leftover of its previous run.
         recovery.recover_at_start(context, self.host)
         self.enroller = enroll.Enroller(self.host)
+        self.syncer = peer_sync.Syncer(self.host)
         self._server = rpc.get_server(CONF.manager.topic, self.host,
                                       rpcapi.ManagerAPI.RPC_API_VERSION,
-                                      [ManagerEndpoint(self.enroller)],
+                                      [ManagerEndpoint(self.enroller, self.syncer)],
                                       objects_base.DCManagerObjectSerializer())
         self._server.start()
         if CONF.token_cache.backend == 'database':
@@ -168,6 +174,9 @@ class ManagerService:
         if self.enroller is not None:
             self.enroller.stop()
             self.enroller = None
+        if self.syncer is not None:
+            self.syncer.stop()
+            self.syncer = None
         # The heartbeat last: while its enrollments finish, this manager is alive, and none of
         # them is recovered by another.
         for task in self._tasks:

@@ -67,6 +67,35 @@ class PeerGroupAssociation(base.DCManagerObject):
     def destroy(self, context=None):
         db_api.association_destroy(context or self._context, self.id)
 
+    def destroy_leaving_cleanup(self, context, group):
+        """Delete it (forced: its peer site could not be reached) and record that the peer
+        still holds the copies of ``group``, for the peer-group audit to remove there."""
+        db_api.association_destroy_leaving_cleanup(context or self._context, self.id,
+                                                   group.peer_group_uuid, group.peer_group_name)
+
+    @staticmethod
+    def pending_cleanups(context, system_peer_id=None):
+        """The rows of the copies left on peer sites by forced deletes."""
+        return db_api.peer_cleanup_get_all(context, system_peer_id=system_peer_id)
+
+    @staticmethod
+    def cleanup_done(context, cleanup_id):
+        db_api.peer_cleanup_done(context, cleanup_id)
+
+    def is_owned_by(self, context, host):
+        """Whether this association's sync is ``syncing`` and run by the manager ``host``."""
+        row = db_api.association_get(context or self._context, self.id)
+        return row.sync_status == 'syncing' and row.sync_owner == host
+
+    def write_owned(self, context, host, **values):
+        """Write ``values`` only while this association (this very row: ids may be reused
+        after a delete) is ``syncing`` and owned by ``host`` (compare-and-set); a
+        ``sync_status`` other than ``syncing`` ends the ownership. True if written."""
+        # The column is naive UTC; the field is aware.
+        created_at = self.created_at.replace(tzinfo=None)
+        return db_api.association_update_owned(context or self._context, self.id, host,
+                                               created_at, values)
+
     @staticmethod
     def recover_syncing(context, recoveries, host, binary, down_time, at_start=False):
         return db_api.association_recover_syncing(context, recoveries, host, binary, down_time,

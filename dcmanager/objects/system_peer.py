@@ -102,6 +102,12 @@ class SystemPeer(base.DCManagerObject):
                                        db_api.system_peer_get_by_uuid(context, ref.lower()))
         return cls._from_db_object(context, cls(), db_api.system_peer_get_by_name(context, ref))
 
+    @staticmethod
+    def get_password(context, peer_id):
+        """The clear password of the peer's user (``manager-username``): for the call to the
+        peer site only, never to be logged or returned."""
+        return crypto.decrypt(db_api.system_peer_get(context, peer_id).manager_password)
+
     @classmethod
     def list(cls, context):
         """Every system peer, ordered by id."""

@@ -6,6 +6,8 @@ Bodies as the CLI sends them: ids as strings, ``sync`` with an empty body.
 """
 
 import base64
+import datetime
+import time
 import uuid
 
 import pytest
@@ -22,16 +24,21 @@ KEYS = {'id', 'peer-group-id', 'system-peer-id', 'peer-group-priority', 'associa
         'sync-status', 'sync-message', 'created-at', 'updated-at'}
 
 
-@pytest.fixture
-def pair(api):
-    """A peer group this site leads and a system peer: (group id, peer id)."""
+def _pair(api, endpoint):
     group = api.post_json('/v1.0/subcloud-peer-groups', {'peer-group-name': 'pg1'}).json
     peer = api.post_json('/v1.0/system-peers', {
         'peer_uuid': str(uuid.uuid4()), 'peer_name': 'site-b',
-        'manager_endpoint': 'http://127.0.0.1:25000/v3', 'manager_username': 'admin',
+        'manager_endpoint': endpoint, 'manager_username': 'admin',
         'manager_password': base64.b64encode(b'Peer-Secret*42').decode(),
         'peer_controller_gateway_address': '127.0.2.1'}).json
     return group['id'], peer['id']
+
+
+@pytest.fixture
+def pair(api, hanging_peer_url):
+    """A peer group this site leads and a system peer that hangs (its syncs stay under way):
+    (group id, peer id)."""
+    return _pair(api, hanging_peer_url)
 
 
 def _create(api, pair, priority='2'):
@@ -160,11 +167,22 @@ def test_a_non_primary_association_is_the_peer_sites(api, pair):
     assert api.get('%s/%d' % (BASE, assoc['id'])).json['sync-status'] == 'in-sync'
 
 
-def test_delete_even_while_syncing(api, pair):
+def test_delete_of_copies_an_unreachable_peer_holds_is_refused_unless_forced(
+        api, refused_peer_url):
+    pair = _pair(api, refused_peer_url)
     assoc = _create(api, pair)
-    resp = api.delete('%s/%d' % (BASE, assoc['id']))
+    resp = api.delete('%s/%d' % (BASE, assoc['id']), headers=JSON, status=409)
+    assert resp.json['error'] == 'PeerCleanupFailed'
+    assert 'could not be reached' in resp.json['description']
+    assert [a['id'] for a in _state(api)['peer_group_associations']] == [assoc['id']]
+    resp = api.delete('%s/%d?force=yes' % (BASE, assoc['id']), headers=JSON, status=400)
+    assert resp.json['description'] == 'Invalid force value: "true" or "false"'
+    resp = api.delete('%s/%d?force=true' % (BASE, assoc['id']))
     assert resp.status_int == 200 and resp.json is None
     assert _state(api) == {'peer_group_associations': []}
+    with db_api.get_engine().connect() as conn:
+        left = conn.execute(sa.select(models.PeerCleanup)).all()
+    assert [(row.system_peer_id, row.peer_group_name) for row in left] == [(pair[1], 'pg1')]
     api.delete('%s/%d' % (BASE, assoc['id']), status=404)
     # Now the peer and the group may go.
     api.delete('/v1.0/system-peers/%d' % pair[1])
@@ -180,3 +198,41 @@ def test_a_dead_managers_sync_is_recovered_as_failed(api, pair, ctx):
     assert shown['sync-status'] == states.ASSOCIATION_SYNC_FAILED
     assert 'peer-group-association sync' in shown['sync-message']
     assert _row(assoc['id']).sync_owner is None
+
+
+def _settled(api, association_id, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        body = api.get('%s/%d' % (BASE, association_id)).json
+        if body['sync-status'] != 'syncing' or time.monotonic() > deadline:
+            return body
+        time.sleep(0.05)
+
+
+def test_a_sync_to_an_unreachable_peer_fails_saying_so(api, refused_peer_url):
+    assoc = _create(api, _pair(api, refused_peer_url))
+    assert assoc['sync-status'] == 'syncing'
+    done = _settled(api, assoc['id'])
+    assert done['sync-status'] == 'failed'
+    assert done['sync-message'].startswith('Site site-b could not be reached: ')
+    assert 'connection refused' in done['sync-message']
+    assert _row(assoc['id']).sync_owner is None
+    # Asked again, it runs again (and fails again, the peer being still down).
+    again = api.patch('%s/%d/sync' % (BASE, assoc['id']), b'',
+                      content_type='application/json').json
+    assert again['sync-status'] == 'syncing'
+    assert _settled(api, assoc['id'])['sync-status'] == 'failed'
+
+
+def test_a_finished_sync_does_not_write_over_a_new_row_with_its_id(api, ctx, site,
+                                                                   hanging_peer_url):
+    from dcmanager import objects
+    assoc = _create(api, _pair(api, hanging_peer_url))
+    stale = objects.PeerGroupAssociation.get_by_id(ctx, assoc['id'])
+    # The row is deleted and another takes its id (SQLite reuses the last one).
+    _set(assoc['id'], created_at=stale.created_at.replace(tzinfo=None) -
+         datetime.timedelta(seconds=1))
+    assert not stale.write_owned(ctx, site.manager.host, sync_status='failed')
+    assert _row(assoc['id']).sync_status == 'syncing'
+    fresh = objects.PeerGroupAssociation.get_by_id(ctx, assoc['id'])
+    assert fresh.write_owned(ctx, site.manager.host, sync_status='failed')

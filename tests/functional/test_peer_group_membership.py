@@ -28,10 +28,10 @@ def group(api):
 
 
 @pytest.fixture
-def association(api, group):
+def association(api, group, hanging_peer_url):
     peer = api.post_json('/v1.0/system-peers', {
         'peer_uuid': str(uuid.uuid4()), 'peer_name': 'site-b',
-        'manager_endpoint': 'http://127.0.0.1:25000/v3', 'manager_username': 'admin',
+        'manager_endpoint': hanging_peer_url, 'manager_username': 'admin',
         'manager_password': base64.b64encode(b'Peer-Secret*42').decode(),
         'peer_controller_gateway_address': '127.0.2.1'}).json
     assoc = api.post_json('/v1.0/peer-group-associations', {

@@ -37,11 +37,12 @@ def peer(api):
 
 
 @pytest.fixture
-def site_a(api):
-    """The system peer that leads the copies (site-a)."""
+def site_a(api, hanging_peer_url):
+    """The system peer that leads the copies (site-a; it hangs, so a sync to it stays under
+    way)."""
     return api.post_json('/v1.0/system-peers', {
         'peer_uuid': SITE_A, 'peer_name': 'site-a',
-        'manager_endpoint': 'http://127.0.0.1:25000/v3', 'manager_username': 'dcmanager',
+        'manager_endpoint': hanging_peer_url, 'manager_username': 'dcmanager',
         'manager_password': base64.b64encode(b'Peer-Secret*42').decode(),
         'peer_controller_gateway_address': '127.0.2.1'}).json
 

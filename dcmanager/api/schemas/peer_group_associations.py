@@ -30,5 +30,14 @@ UPDATE = {
     'additionalProperties': False,
 }
 
+# DELETE ...?force=true: delete even when the peer site's copies cannot be deleted now.
+DELETE_QUERY = {
+    'type': 'object',
+    'properties': {'force': {'enum': ['true', 'false']}},
+    'additionalProperties': False,
+}
+
 MESSAGES = {name: 'Invalid %s' % name
             for name in ('peer_group_id', 'system_peer_id', 'peer_group_priority', 'sync_status')}
+MESSAGES['force'] = 'Invalid force value: "true" or "false"'
+

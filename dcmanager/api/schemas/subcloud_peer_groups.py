@@ -54,6 +54,7 @@ CREATE_COPY = dict(CREATE, required=['peer-group-name', 'group-priority', 'syste
 # What the peer site changes of its copy: what an operator changes of a primary, and the copy's
 # priority (a copy stays non-primary: only a migration makes it primary). The leadership
 # follows migrations, fenced by the leader term.
-UPDATE_COPY = dict(UPDATE, properties=dict(UPDATE['properties'], **_COPY_PRIORITY))
+UPDATE_COPY = dict(UPDATE, properties=dict(UPDATE['properties'], **_COPY_PRIORITY,
+                                           **{'leader-term': _PROPERTIES['leader-term']}))
 
 MESSAGES = {name: 'Invalid %s' % name for name in _PROPERTIES}

@@ -69,6 +69,48 @@ def association_update(context, association_id, values, owner=None, not_syncing=
 
 
 @writer
+def association_update_owned(context, association_id, owner, created_at, values):
+    values = dict(values)
+    if values.get('sync_status', _SYNCING) != _SYNCING:
+        values['sync_owner'] = None
+    stmt = sa.update(_A).where(_A.id == association_id, _A.created_at == created_at,
+                               _A.sync_status == _SYNCING, _A.sync_owner == owner)
+    return bool(context.session.execute(stmt.values(**values)).rowcount)
+
+
+@writer
+def association_destroy_leaving_cleanup(context, association_id, peer_group_uuid,
+                                        peer_group_name):
+    """Delete the association and record, in the same transaction, the copies it leaves on its
+    peer site (once per group and peer)."""
+    row = _one_or_raise(_query(context).filter_by(id=association_id),
+                        exception.PeerGroupAssociationNotFound())
+    exists = context.session.query(sa.select(models.PeerCleanup.id).where(
+        models.PeerCleanup.system_peer_id == row.system_peer_id,
+        models.PeerCleanup.peer_group_uuid == peer_group_uuid).exists()).scalar()
+    if not exists:
+        context.session.add(models.PeerCleanup(system_peer_id=row.system_peer_id,
+                                               peer_group_uuid=peer_group_uuid,
+                                               peer_group_name=peer_group_name))
+    context.session.delete(row)
+    context.session.flush()
+
+
+@main_context_manager.reader
+def peer_cleanup_get_all(context, system_peer_id=None):
+    query = context.session.query(models.PeerCleanup)
+    if system_peer_id is not None:
+        query = query.filter_by(system_peer_id=system_peer_id)
+    return query.order_by(models.PeerCleanup.id).all()
+
+
+@writer
+def peer_cleanup_done(context, cleanup_id):
+    context.session.query(models.PeerCleanup).filter_by(id=cleanup_id).delete(
+        synchronize_session=False)
+
+
+@writer
 def association_destroy(context, association_id):
     """Delete the association, syncing or not: a sync that runs finds it gone at its next
     compare-and-set and stops."""

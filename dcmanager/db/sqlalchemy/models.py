@@ -179,6 +179,25 @@ class PeerGroupAssociation(Base):
     sync_owner = sa.Column(sa.String(255), index=True)
 
 
+class PeerCleanup(Base):
+    """The copies a forced delete of a primary association left on the peer site (it could not
+    be reached): the group's copy (by UUID), its association and its secondary subclouds, to be
+    removed there once it is back."""
+
+    __tablename__ = 'peer_cleanup'
+    __table_args__ = (
+        sa.UniqueConstraint('system_peer_id', 'peer_group_uuid',
+                            name='uq_peer_cleanup_peer_group'),
+        Base.__table_args__,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    system_peer_id = sa.Column(sa.Integer, sa.ForeignKey('system_peer.id', ondelete='CASCADE'),
+                               nullable=False)
+    peer_group_uuid = sa.Column(sa.String(36), nullable=False)
+    peer_group_name = sa.Column(sa.String(255), nullable=False)
+
+
 class SubcloudAlarmSummary(Base):
     __tablename__ = 'subcloud_alarms'
 

@@ -127,5 +127,8 @@ class PeerGroupAssociationsController(base.RestController):
         policy.authorize_any(ctx, rules.DELETE, rules.NON_PRIMARY)
         association = objects.PeerGroupAssociation.get_by_ref(ctx, association_ref)
         as_peer = _as_peer(ctx, association, rules.DELETE)
-        base.manager().delete_peer_group_association(ctx, association.id, as_peer=as_peer)
+        force = schemas.validate(schema.DELETE_QUERY, pecan.request.GET.mixed(),
+                                 schema.MESSAGES).get('force') == 'true'
+        base.manager().delete_peer_group_association(ctx, association.id, as_peer=as_peer,
+                                                     force=force)
         return base.deleted()
