@@ -84,6 +84,16 @@ ASSOCIATION_KEYS = (
 )
 
 
+SITE_ALARM_KEYS = ('alarm_id', 'entity', 'severity', 'reason', 'repair')
+
+
+def site_alarm(alarm):
+    body = {key: getattr(alarm, key) for key in SITE_ALARM_KEYS}
+    body['raised-at'] = _ts(alarm.created_at)
+    body['updated-at'] = _ts(alarm.updated_at)
+    return body
+
+
 def association(assoc, with_message=True):
     body = {key: getattr(assoc, name) for key, name in ASSOCIATION_KEYS}
     if with_message:

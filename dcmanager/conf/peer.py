@@ -43,6 +43,11 @@ opts = [
                     'asked for beyond that fails at once (sync it again later).'),
     cfg.IntOpt('sync_pool_size', default=10, min=1, max=100,
                help='Subclouds one sync pushes to the peer site in parallel.'),
+    cfg.IntOpt('monitor_workers', default=16, min=1,
+               help='Heartbeats of peer sites a manager runs at once.'),
+    cfg.FloatOpt('monitor_tick', default=1.0, min=0.1,
+                 help='Seconds between two looks of a manager for the heartbeats that are due '
+                      '(a heartbeat is late by at most this much).'),
     cfg.StrOpt('ca_file',
                help='CA bundle that verifies the peer site\'s https certificates (the system '
                     'CAs when unset).'),

@@ -12,6 +12,7 @@ from dcmanager.db.sqlalchemy import audit as _audit
 from dcmanager.db.sqlalchemy import core as _core
 from dcmanager.db.sqlalchemy import groups as _groups
 from dcmanager.db.sqlalchemy import peer_groups as _peer_groups
+from dcmanager.db.sqlalchemy import peer_monitor as _monitor
 from dcmanager.db.sqlalchemy import services as _services
 from dcmanager.db.sqlalchemy import subclouds as _subclouds
 from dcmanager.db.sqlalchemy import system_peers as _peers
@@ -532,3 +533,48 @@ def association_recover_syncing(context, recoveries, host, binary, down_time, at
     """Move the syncs dead managers left to their recovery target; returns how many."""
     return _associations.association_recover_syncing(context, recoveries, host, binary,
                                                      down_time, at_start=at_start)
+
+
+# Watching the peer sites, and the site's alarms
+
+def system_peer_watched(context):
+    """(id, heartbeat_interval) of the system peers that have an association."""
+    return _monitor.watched_peers(context)
+
+
+def system_peer_claim_heartbeat(context, peer_id, interval, owner, now, lease_until):
+    """Take the watch of the peer (lease until ``lease_until``) when its heartbeat is due at
+    ``now``, the next one due ``interval`` seconds later; True if ``owner`` is to run it."""
+    return _monitor.claim_heartbeat(context, peer_id, interval, owner, now, lease_until)
+
+
+def system_peer_record_heartbeat(context, peer_id, owner, success):
+    """Count a heartbeat's result if ``owner`` still watches the peer: (consecutive failures,
+    availability), or None."""
+    return _monitor.record_heartbeat(context, peer_id, owner, success)
+
+
+def system_peer_set_availability(context, peer_id, owner, availability, message=None):
+    """Move the peer ``owner`` watches to ``availability`` and its primary associations with
+    it (``message`` their sync message when it is lost), in one transaction; True if moved."""
+    return _monitor.set_peer_availability(context, peer_id, owner, availability, message)
+
+
+def system_peer_release_watch(context, peer_id, owner):
+    """Give up the watch of the peer."""
+    _monitor.release_watch(context, peer_id, owner)
+
+
+def site_alarm_raise(context, alarm_id, entity, severity, reason, repair):
+    """Raise or update a site alarm; True if it was not raised before."""
+    return _monitor.alarm_raise(context, alarm_id, entity, severity, reason, repair)
+
+
+def site_alarm_clear(context, alarm_id, entity):
+    """Clear a site alarm; True if it was raised."""
+    return _monitor.alarm_clear(context, alarm_id, entity)
+
+
+def site_alarm_get_all(context):
+    """Every raised site alarm, oldest first."""
+    return _monitor.alarm_get_all(context)

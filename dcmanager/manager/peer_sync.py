@@ -369,3 +369,23 @@ class _Push:
             except exception.OutboundError as e:
                 failed.append((row.get('name') or region, 'not deleted there: %s' % e))
         return failed
+
+
+def push_copy_status(context, client, peer, association, local):
+    """Write the local status of the primary ``association`` on the peer site's copy of it
+    (after the peer came back); a failure is logged, the next sync writes it anyway."""
+    association = objects.PeerGroupAssociation.get_by_id(context, association.id)
+    if association.sync_status == states.ASSOCIATION_SYNC_SYNCING:
+        return  # the sync under way writes it
+    group = objects.SubcloudPeerGroup.get_by_id(context, association.peer_group_id)
+    push = _Push(client, peer, group, association, local)
+    try:
+        push.copy = client.get('subcloud-peer-groups/%s' % group.peer_group_uuid)
+        rows = client.get('peer-group-associations')['peer_group_associations']
+        for row in rows:
+            if row.get('peer-group-id') == push.copy['id']:
+                push.copy_association_id = row['id']
+                push.copy_association_status(association.sync_status, strict=True)
+    except (exception.OutboundError, KeyError, TypeError) as e:
+        LOG.warning('The status of the copy of peer group %s on %s was not written: %s',
+                    group.peer_group_name, peer.peer_name, e)

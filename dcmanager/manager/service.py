@@ -12,6 +12,7 @@ from dcmanager.manager import (
     enroll,
     liveness,
     peer_groups,
+    peer_monitor,
     peer_sync,
     recovery,
     rpcapi,
@@ -132,6 +133,7 @@ class ManagerService:
         self._tasks = []
         self.enroller = None
         self.syncer = None
+        self.monitor = None
 
     def start(self):
         liveness.check_config()
@@ -145,6 +147,7 @@ class ManagerService:
         recovery.recover_at_start(context, self.host)
         self.enroller = enroll.Enroller(self.host)
         self.syncer = peer_sync.Syncer(self.host)
+        self.monitor = peer_monitor.PeerMonitor(self.host)
         self._server = rpc.get_server(CONF.manager.topic, self.host,
                                       rpcapi.ManagerAPI.RPC_API_VERSION,
                                       [ManagerEndpoint(self.enroller, self.syncer)],
@@ -157,6 +160,8 @@ class ManagerService:
                 token_store.DatabaseTokenRecords().purge_expired).start())
         self._tasks.append(periodic.Periodic(
             'manager-heartbeat', CONF.manager.heartbeat_interval, self.heartbeat).start())
+        self._tasks.append(periodic.Periodic(
+            'peer-monitor', CONF.peer.monitor_tick, self.monitor.tick).start())
         LOG.info('Manager listening on topic %s as %s', CONF.manager.topic, self.host)
 
     def heartbeat(self):
@@ -182,4 +187,8 @@ class ManagerService:
         for task in self._tasks:
             task.stop()
         self._tasks = []
+        if self.monitor is not None:
+            # After its tick has stopped; its watches are released for another manager.
+            self.monitor.stop()
+            self.monitor = None
         LOG.info('Manager stopped')

@@ -14,6 +14,7 @@ def register_all():
     # Importing the modules registers the classes with the registry.
     __import__('dcmanager.objects.alarm_summary')
     __import__('dcmanager.objects.peer_group_association')
+    __import__('dcmanager.objects.site_alarm')
     __import__('dcmanager.objects.subcloud')
     __import__('dcmanager.objects.subcloud_group')
     __import__('dcmanager.objects.subcloud_peer_group')

@@ -108,6 +108,31 @@ class SystemPeer(base.DCManagerObject):
         peer site only, never to be logged or returned."""
         return crypto.decrypt(db_api.system_peer_get(context, peer_id).manager_password)
 
+    # The heartbeat watch (manager/peer_monitor.py): the state is in the row, not a field.
+
+    @staticmethod
+    def watched(context):
+        """(id, heartbeat_interval) of the peers that have an association."""
+        return db_api.system_peer_watched(context)
+
+    @staticmethod
+    def claim_heartbeat(context, peer_id, interval, owner, now, lease_until):
+        return db_api.system_peer_claim_heartbeat(context, peer_id, interval, owner, now,
+                                                  lease_until)
+
+    @staticmethod
+    def record_heartbeat(context, peer_id, owner, success):
+        return db_api.system_peer_record_heartbeat(context, peer_id, owner, success)
+
+    @staticmethod
+    def set_availability(context, peer_id, owner, availability, message=None):
+        return db_api.system_peer_set_availability(context, peer_id, owner, availability,
+                                                   message)
+
+    @staticmethod
+    def release_watch(context, peer_id, owner):
+        db_api.system_peer_release_watch(context, peer_id, owner)
+
     @classmethod
     def list(cls, context):
         """Every system peer, ordered by id."""

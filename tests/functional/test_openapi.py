@@ -151,7 +151,7 @@ def test_answers_match_their_documented_schemas(api, document, refs):
         resp = api.get(_url(path, refs))
         jsonschema.Draft202012Validator(_schema_of(document, path, 'get')).validate(resp.json)
         checked += 1
-    assert checked == 19
+    assert checked == 20
     created = api.post_json('/v1.0/subcloud-groups', {
         'name': 'core', 'description': 'Core', 'update_apply_type': 'parallel',
         'max_parallel_subclouds': 3}).json

@@ -152,6 +152,16 @@ ALARM_LIST = {
     'required': ['alarm_summary'],
 }
 
+SITE_ALARM_LIST = {
+    'type': 'object',
+    'properties': {'site_alarms': {'type': 'array', 'items': {
+        'type': 'object',
+        'properties': dict({key: {'type': 'string'} for key in views.SITE_ALARM_KEYS},
+                           **{'raised-at': _TEXT, 'updated-at': _TEXT}),
+        'required': list(views.SITE_ALARM_KEYS) + ['raised-at']}}},
+    'required': ['site_alarms'],
+}
+
 DELETED = {'type': 'null', 'description': 'JSON null (the CLI requires 200 with a body)'}
 
 VERSIONS = {

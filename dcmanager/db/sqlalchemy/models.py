@@ -155,6 +155,12 @@ class SystemPeer(Base):
     heartbeat_maintenance_timeout = sa.Column(sa.Integer, nullable=False, default=600)
     availability_state = sa.Column(sa.String(255), nullable=False,
                                    default=states.PEER_AVAILABILITY_CREATED)
+    # The heartbeat: consecutive failures (never reset by an alarm), when the next one is due,
+    # and which manager watches the peer (until its lease ends).
+    heartbeat_failures = sa.Column(sa.Integer, nullable=False, default=0, server_default='0')
+    next_heartbeat_at = sa.Column(sa.DateTime)
+    monitor_owner = sa.Column(sa.String(255))
+    monitor_lease_until = sa.Column(sa.DateTime)
 
 
 class PeerGroupAssociation(Base):
@@ -196,6 +202,24 @@ class PeerCleanup(Base):
                                nullable=False)
     peer_group_uuid = sa.Column(sa.String(36), nullable=False)
     peer_group_name = sa.Column(sa.String(255), nullable=False)
+
+
+class SiteAlarm(Base):
+    """An alarm of the site itself (not of a subcloud): one per (alarm id, entity) while it is
+    raised, e.g. a peer site's heartbeat failing (entity ``peer=<uuid>``)."""
+
+    __tablename__ = 'site_alarms'
+    __table_args__ = (
+        sa.UniqueConstraint('alarm_id', 'entity', name='uq_site_alarms_alarm_entity'),
+        Base.__table_args__,
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    alarm_id = sa.Column(sa.String(16), nullable=False)
+    entity = sa.Column(sa.String(255), nullable=False)
+    severity = sa.Column(sa.String(16), nullable=False)
+    reason = sa.Column(sa.Text, nullable=False)
+    repair = sa.Column(sa.Text, nullable=False)
 
 
 class SubcloudAlarmSummary(Base):

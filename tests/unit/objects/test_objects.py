@@ -20,6 +20,7 @@ expected_object_fingerprints = {
     'PeerGroupAssociation': '1.0-82ac94fe38cd3b68b66ea9a04815d5a3',
     'SubcloudGroup': '1.0-6c527cc909a41eb2a2b1f40d4df7a536',
     'SubcloudPeerGroup': '1.0-2b644b331c6675bb8209f648be4f5836',
+    'SiteAlarm': '1.0-50689052ef3bd4177530d1fa78a996d0',
     'SystemPeer': '1.0-aa79d333cba630cd78f48324dec7bd66',
 }
 

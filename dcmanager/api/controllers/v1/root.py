@@ -8,6 +8,7 @@ from dcmanager.api.controllers.v1 import (
     alarms,
     openapi_document,
     peer_group_associations,
+    site_alarms,
     subcloud_groups,
     subcloud_peer_groups,
     subclouds,
@@ -32,4 +33,5 @@ pecan.route(V1Controller, 'peer-group-associations',
             peer_group_associations.PeerGroupAssociationsController())
 pecan.route(V1Controller, 'subcloud-peer-groups',
             subcloud_peer_groups.SubcloudPeerGroupsController())
+pecan.route(V1Controller, 'site-alarms', site_alarms.SiteAlarmsController())
 pecan.route(V1Controller, 'openapi.json', openapi_document.OpenAPIController())
