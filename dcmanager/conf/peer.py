@@ -48,6 +48,11 @@ opts = [
     cfg.FloatOpt('monitor_tick', default=1.0, min=0.1,
                  help='Seconds between two looks of a manager for the heartbeats that are due '
                       '(a heartbeat is late by at most this much).'),
+    cfg.IntOpt('audit_interval', default=60, min=5,
+               help='Seconds between two audits of the peer sites by a manager: a primary '
+                    'association left out-of-sync is synced again, and the copies a forced '
+                    'delete left on an available peer site are removed there. A peer that '
+                    'answers again is audited at once.'),
     cfg.StrOpt('ca_file',
                help='CA bundle that verifies the peer site\'s https certificates (the system '
                     'CAs when unset).'),

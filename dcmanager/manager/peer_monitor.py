@@ -44,8 +44,10 @@ def _utcnow():
 class PeerMonitor:
     """This manager's watch of the peer sites."""
 
-    def __init__(self, host):
+    def __init__(self, host, on_available=None):
         self.host = host
+        # Called with a peer's id once it is available again (the audit).
+        self.on_available = on_available
         self.queue = workqueue.WorkQueue(workers=CONF.peer.monitor_workers,
                                          max_pending=CONF.peer.monitor_workers * 4,
                                          retry_delay=0, name='peer-heartbeat')
@@ -159,3 +161,5 @@ class PeerMonitor:
             if association.system_peer_id != peer.id or not association.is_primary():
                 continue
             peer_sync.push_copy_status(context, client, peer, association, local)
+        if self.on_available is not None:
+            self.on_available(peer.id)

@@ -88,13 +88,7 @@ class Syncer:
         is deleted here then, so nothing is orphaned there."""
         group = objects.SubcloudPeerGroup.get_by_id(context, association.peer_group_id)
         peer = objects.SystemPeer.get_by_id(context, association.system_peer_id)
-        client = peer_driver.PeerClient(self.pool, peer.manager_endpoint, peer.manager_username,
-                                        objects.SystemPeer.get_password(context, peer.id))
-        push = _Push(client, peer, group, association, objects.LocalSystem.get(context))
-        try:
-            push.remove_copies()
-        except SyncFailed as e:
-            raise exception.PeerCleanupFailed(peer=peer.peer_name, reason=e.message) from None
+        remove_copies_of(context, self.pool, peer, group)
 
     def stop(self):
         self._stopping.set()
@@ -389,3 +383,16 @@ def push_copy_status(context, client, peer, association, local):
     except (exception.OutboundError, KeyError, TypeError) as e:
         LOG.warning('The status of the copy of peer group %s on %s was not written: %s',
                     group.peer_group_name, peer.peer_name, e)
+
+
+def remove_copies_of(context, pool, peer, group):
+    """Delete the peer site's copy of ``group`` (by its UUID), its association and its
+    secondary subclouds, if it is this site's copy; PeerCleanupFailed (nothing more deleted)
+    when the peer cannot be reached or a copy is not deleted."""
+    client = peer_driver.PeerClient(pool, peer.manager_endpoint, peer.manager_username,
+                                    objects.SystemPeer.get_password(context, peer.id))
+    push = _Push(client, peer, group, None, objects.LocalSystem.get(context))
+    try:
+        push.remove_copies()
+    except SyncFailed as e:
+        raise exception.PeerCleanupFailed(peer=peer.peer_name, reason=e.message) from None

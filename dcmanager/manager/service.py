@@ -11,6 +11,7 @@ from dcmanager.manager import (
     associations,
     enroll,
     liveness,
+    peer_audit,
     peer_groups,
     peer_monitor,
     peer_sync,
@@ -147,7 +148,8 @@ class ManagerService:
         recovery.recover_at_start(context, self.host)
         self.enroller = enroll.Enroller(self.host)
         self.syncer = peer_sync.Syncer(self.host)
-        self.monitor = peer_monitor.PeerMonitor(self.host)
+        self.audit = peer_audit.PeerAudit(self.syncer)
+        self.monitor = peer_monitor.PeerMonitor(self.host, on_available=self.audit.run)
         self._server = rpc.get_server(CONF.manager.topic, self.host,
                                       rpcapi.ManagerAPI.RPC_API_VERSION,
                                       [ManagerEndpoint(self.enroller, self.syncer)],
@@ -162,6 +164,8 @@ class ManagerService:
             'manager-heartbeat', CONF.manager.heartbeat_interval, self.heartbeat).start())
         self._tasks.append(periodic.Periodic(
             'peer-monitor', CONF.peer.monitor_tick, self.monitor.tick).start())
+        self._tasks.append(periodic.Periodic(
+            'peer-audit', CONF.peer.audit_interval, self.audit.run).start())
         LOG.info('Manager listening on topic %s as %s', CONF.manager.topic, self.host)
 
     def heartbeat(self):
