@@ -95,8 +95,11 @@ class PeerClient:
         with transport.deadline(limit):
             url = self._endpoint() + '/' + path.lstrip('/')
             try:
+                # A body may hold a subcloud's admin password: keystoneauth would log it at
+                # debug level, so a call with a body is never logged by it.
                 resp = self.session.request(
                     url, method, json=body, raise_exc=True, connect_retries=0,
+                    log=body is None,
                     headers={'Accept': 'application/json', 'User-Agent': USER_AGENT})
             except ks_exc.ClientException as e:
                 raise self._failure(e, url, limit) from None
