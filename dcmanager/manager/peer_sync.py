@@ -23,6 +23,7 @@ after its manager was thought dead cannot write.
 """
 
 import concurrent.futures
+import re
 import threading
 import time
 
@@ -44,6 +45,8 @@ _PEER_COPY_STATES = frozenset(states.SECONDARY_DEPLOY_STATES)
 _PROGRESS_SECONDS = 1.0
 # Names of failed subclouds a message lists at most.
 _LISTED = 10
+# A release the peer's API takes (<major>.<minor>[.<patch>]); another is not sent.
+_RELEASE = re.compile(r'[0-9]{1,4}\.[0-9]{1,4}(\.[0-9]{1,4})?')
 
 
 class SyncFailed(Exception):
@@ -307,7 +310,7 @@ class _Push:
         for key in ('description', 'location'):
             if getattr(subcloud, key, None) is not None:
                 body[key] = getattr(subcloud, key)
-        if subcloud.software_version:
+        if subcloud.software_version and _RELEASE.fullmatch(subcloud.software_version):
             body['release'] = subcloud.software_version
         return body
 

@@ -93,6 +93,18 @@ class Keystone:
         """DELETE /v3/auth/tokens as the system admin."""
         ks_client.Client(session=self.session(system=True)).tokens.revoke_token(token)
 
+    def register_endpoint(self, service_type, url, interface='public',
+                          region='SystemController'):
+        """Put ``url`` in the catalog: the service of ``service_type`` (created if needed) at
+        ``interface`` in ``region`` (created if needed)."""
+        admin = ks_client.Client(session=self.session(system=True))
+        services = [s for s in admin.services.list() if s.type == service_type]
+        service = services[0] if services else admin.services.create(
+            name=service_type, type=service_type)
+        if region not in [r.id for r in admin.regions.list()]:
+            admin.regions.create(id=region)
+        admin.endpoints.create(service=service, url=url, interface=interface, region=region)
+
     def provision(self):
         """Create the projects, and the users of USERS with their role on their project."""
         admin = ks_client.Client(session=self.session(system=True))
@@ -167,7 +179,14 @@ def _stop(proc):
 @pytest.fixture(scope='session')
 def keystone(tmp_path_factory):
     """A bootstrapped Keystone on 127.0.0.1 with the users of USERS; stopped at session end."""
-    workdir = str(tmp_path_factory.mktemp('keystone'))
+    with start_keystone(str(tmp_path_factory.mktemp('keystone'))) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def start_keystone(workdir):
+    """A bootstrapped Keystone child on a free 127.0.0.1 port, its data in ``workdir``, with
+    the users of USERS; stopped by its pid when the block ends."""
     admin_password = secrets.token_urlsafe(18)
     env = dict(os.environ, KEYSTONE_ADMIN_PASSWORD=admin_password, PYTHONUNBUFFERED='1')
     for attempt in range(1, PORT_ATTEMPTS + 1):
@@ -188,6 +207,7 @@ def keystone(tmp_path_factory):
             return
         finally:
             _stop(proc)
+    raise AssertionError('unreachable: the last attempt fails the test')
 
 
 def _authtoken_options(keystone):

@@ -1,0 +1,161 @@
+"""Two real dcmanager sites for the geo-redundancy tests (and benchmarks): A and B.
+
+Each site is a ``dcmanager-all`` child process with its own state directory (SQLite database,
+site key), its own fixed system UUID and name (``site-a``, ``site-b``), and its own real Keystone
+child process (``conftest.start_keystone``), where:
+
+- ``dcmanager`` is the site's keystonemiddleware service user;
+- ``dc-admin`` (admin of project admin) is the site's operator;
+- ``dc-peer`` holds only the peer role (``dcmanager-peer``, project services): the other site's
+  system peer for this one names it;
+- the catalog has the ``dcmanager`` service's public endpoint ``http://127.0.0.1:<port>/v1.0``
+  in region SystemController (where the other site's peer client finds it).
+
+Both sites reach subclouds through one simulator (plain HTTP, its ports in ``[subcloud]``).
+``Site.stop()`` stops the site's process by its pid (its database stays) and ``start()``
+starts it again on the same port. Everything is stopped by its pid when the block ends.
+Only 127.0.0.1 (sites, Keystones) and the simulator's 127.0.1.x addresses are used.
+"""
+
+import base64
+import contextlib
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import requests
+
+from tests.integration import conftest as integration
+from tests.services import free_port
+
+START_WITHIN = 90
+STOP_WITHIN = 30
+PEER_USER = 'dc-peer'
+ADMIN_USER = 'dc-admin'
+
+
+@dataclasses.dataclass
+class Site:
+    """One running site: its API, its Keystone and its identity."""
+
+    name: str
+    system_uuid: str
+    keystone: object
+    workdir: str
+    port: int
+    gateway: str
+    options: str = ''
+    proc: object = None
+
+    @property
+    def url(self):
+        return 'http://127.0.0.1:%d' % self.port
+
+    def token(self, user=ADMIN_USER):
+        return self.keystone.token(user)
+
+    def call(self, method, path, user=ADMIN_USER, expect=200, **kwargs):
+        """``method`` ``path`` (below /v1.0) on the site's API as ``user``; the response,
+        whose status must be ``expect`` (None: any)."""
+        headers = dict(kwargs.pop('headers', {}), **{'X-Auth-Token': self.token(user),
+                                                   'Accept': 'application/json'})
+        resp = requests.request(method, self.url + '/v1.0/' + path.lstrip('/'),
+                                headers=headers, timeout=60, **kwargs)
+        if expect is not None:
+            assert resp.status_code == expect, '%s %s: %s %s' % (
+                method, path, resp.status_code, resp.text[:2000])
+        return resp
+
+    def get(self, path, **kwargs):
+        return self.call('GET', path, **kwargs).json()
+
+    def peer_credentials(self):
+        """What the other site's system peer for this one holds."""
+        peer = self.keystone.users[PEER_USER]
+        return {'peer_uuid': self.system_uuid, 'peer_name': self.name,
+                'manager_endpoint': self.keystone.url, 'manager_username': peer.name,
+                'manager_password': base64.b64encode(peer.password.encode()).decode(),
+                'peer_controller_gateway_address': self.gateway}
+
+    # ------------------------------------------------------------------ the process
+
+    def config(self, sim):
+        service = self.keystone.users['dcmanager']
+        path = os.path.join(self.workdir, 'dcmanager.conf')
+        with open(path, 'w') as f:
+            f.write(
+                '[DEFAULT]\nstate_path = %(state)s\nauth_strategy = keystone\n'
+                'system_name = %(name)s\nsystem_uuid = %(uuid)s\nhost = %(name)s\n'
+                '[api]\nbind_host = 127.0.0.1\nbind_port = %(port)d\n'
+                '[subcloud]\nscheme = http\nidentity_port = %(identity)d\n'
+                'agent_port = %(agent)d\nadmin_username = admin\n'
+                '[keystone_authtoken]\nwww_authenticate_uri = %(ks)s\nauth_url = %(ks)s\n'
+                'auth_type = password\nusername = %(user)s\npassword = %(password)s\n'
+                'project_name = %(project)s\nuser_domain_id = default\n'
+                'project_domain_id = default\n%(options)s'
+                % {'state': os.path.join(self.workdir, 'state'), 'name': self.name,
+                   'uuid': self.system_uuid, 'port': self.port, 'identity': sim.identity_port,
+                   'agent': sim.agent_port, 'ks': self.keystone.url, 'user': service.name,
+                   'password': service.password, 'project': service.project,
+                   'options': self.options})
+        return path
+
+    def start(self):
+        log = open(os.path.join(self.workdir, 'site.log'), 'ab')
+        with log:
+            self.proc = subprocess.Popen(
+                [sys.executable, '-m', 'dcmanager.cmd.all', '--config-file',
+                 os.path.join(self.workdir, 'dcmanager.conf')], cwd=self.workdir,
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env=dict(os.environ, no_proxy='127.0.0.1,localhost', NO_PROXY='127.0.0.1'))
+        deadline = time.monotonic() + START_WITHIN
+        while True:
+            assert self.proc.poll() is None, self.log_tail()
+            try:
+                requests.get(self.url + '/', timeout=5)
+                return self
+            except requests.RequestException:
+                assert time.monotonic() < deadline, self.log_tail()
+                time.sleep(0.2)
+
+    def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.kill(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=STOP_WITHIN)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def log_tail(self, size=4000):
+        with open(os.path.join(self.workdir, 'site.log'), errors='replace') as f:
+            return f.read()[-size:]
+
+    def log_text(self):
+        with open(os.path.join(self.workdir, 'site.log'), errors='replace') as f:
+            return f.read()
+
+
+@contextlib.contextmanager
+def two_sites(workdir, sim, options=''):
+    """Sites A and B, running, each with its Keystone; every process stopped by its pid at
+    the end. ``options``: more configuration lines for both sites."""
+    with contextlib.ExitStack() as stack:
+        sites = []
+        for name, gateway in (('site-a', '127.0.2.1'), ('site-b', '127.0.2.2')):
+            site_dir = os.path.join(workdir, name)
+            os.makedirs(os.path.join(site_dir, 'keystone'))
+            keystone = stack.enter_context(
+                integration.start_keystone(os.path.join(site_dir, 'keystone')))
+            site = Site(name=name, system_uuid=str(uuid.uuid4()), keystone=keystone,
+                        workdir=site_dir, port=free_port(), gateway=gateway, options=options)
+            keystone.register_endpoint('dcmanager', site.url + '/v1.0')
+            site.config(sim)
+            stack.callback(site.stop)
+            sites.append(site.start())
+        yield sites[0], sites[1]
