@@ -83,8 +83,8 @@ def association_destroy_leaving_cleanup(context, association_id, peer_group_uuid
                                         peer_group_name):
     """Delete the association and record, in the same transaction, the copies it leaves on its
     peer site (once per group and peer)."""
-    row = _one_or_raise(_query(context).filter_by(id=association_id),
-                        exception.PeerGroupAssociationNotFound())
+    row = one_or_raise(_query(context).filter_by(id=association_id),
+                       exception.PeerGroupAssociationNotFound())
     exists = context.session.query(sa.select(models.PeerCleanup.id).where(
         models.PeerCleanup.system_peer_id == row.system_peer_id,
         models.PeerCleanup.peer_group_uuid == peer_group_uuid).exists()).scalar()

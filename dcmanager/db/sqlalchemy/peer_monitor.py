@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from dcmanager.common import states
 from dcmanager.db.sqlalchemy import models
-from dcmanager.db.sqlalchemy.api import main_context_manager, writer
+from dcmanager.db.sqlalchemy.core import main_context_manager, writer
 
 _PEER = models.SystemPeer
 _ASSOC = models.PeerGroupAssociation
