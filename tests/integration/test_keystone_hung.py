@@ -13,6 +13,7 @@ other. Every process is stopped by its pid.
 import concurrent.futures
 import contextlib
 import os
+import pathlib
 import signal
 import subprocess
 import sys
@@ -49,34 +50,54 @@ def site_config(tmp_path, api_port, keystone_port, threads=THREADS):
     return conf
 
 
+def start_site_process(workdir, conf, url, env=None, timeout=START_WITHIN):
+    """``dcmanager-all`` with ``conf`` (a file, or a list of files: later ones win) as a child
+    in ``workdir``, once it answers ``url``; its ``Popen``. Its output is appended to
+    ``workdir/site.log`` (a site started again keeps its earlier output). A child that exits or
+    does not answer within ``timeout`` s fails the test with the end of that log, and is
+    stopped."""
+    log = pathlib.Path(workdir) / 'site.log'
+    argv = [sys.executable, '-m', 'dcmanager.cmd.all']
+    for path in (conf if isinstance(conf, (list, tuple)) else [conf]):
+        argv += ['--config-file', str(path)]
+    with open(log, 'ab') as out:
+        proc = subprocess.Popen(argv, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert proc.poll() is None, log.read_text(errors='replace')[-3000:]
+            try:
+                requests.get(url + '/', timeout=5)
+                return proc
+            except requests.RequestException:
+                assert time.monotonic() < deadline, log.read_text(errors='replace')[-3000:]
+                time.sleep(0.2)
+    except BaseException:
+        stop_site_process(proc)
+        raise
+
+
+def stop_site_process(proc, timeout=30):
+    """SIGTERM ``proc`` by its pid, SIGKILL if it has not exited after ``timeout`` s."""
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 @contextlib.contextmanager
 def running_site(tmp_path, conf, url):
     """dcmanager-all with ``conf``, once it answers ``url``; yields its log's path and its pid,
     and stops it by its pid."""
-    log = tmp_path / 'site.log'
-    with open(log, 'wb') as out:
-        proc = subprocess.Popen([sys.executable, '-m', 'dcmanager.cmd.all', '--config-file',
-                                 str(conf)], cwd=tmp_path, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=subprocess.STDOUT)
+    proc = start_site_process(tmp_path, conf, url)
     try:
-        deadline = time.monotonic() + START_WITHIN
-        while True:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            try:
-                requests.get(url + '/', timeout=5)
-                break
-            except requests.RequestException:
-                assert time.monotonic() < deadline, log.read_text()[-3000:]
-                time.sleep(0.2)
-        yield log, proc.pid
+        yield tmp_path / 'site.log', proc.pid
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_site_process(proc)
 
 
 def _with_token(url, token, accept='application/json'):

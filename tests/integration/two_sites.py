@@ -2,7 +2,7 @@
 
 Each site is a ``dcmanager-all`` child process with its own state directory (SQLite database,
 site key), its own fixed system UUID and name (``site-a``, ``site-b``), and its own real Keystone
-child process (``conftest.start_keystone``), where:
+child process (``conftest.start_keystone``; the two start side by side), where:
 
 - ``dcmanager`` is the site's keystonemiddleware service user;
 - ``dc-admin`` (admin of project admin) is the site's operator;
@@ -18,18 +18,16 @@ Only 127.0.0.1 (sites, Keystones) and the simulator's 127.0.1.x addresses are us
 """
 
 import base64
+import concurrent.futures
 import contextlib
 import dataclasses
 import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 
 import requests
 
 from tests.integration import conftest as integration
+from tests.integration.test_keystone_hung import start_site_process, stop_site_process
 from tests.services import free_port
 
 START_WITHIN = 90
@@ -105,32 +103,17 @@ class Site:
         return path
 
     def start(self):
-        log = open(os.path.join(self.workdir, 'site.log'), 'ab')
-        with log:
-            self.proc = subprocess.Popen(
-                [sys.executable, '-m', 'dcmanager.cmd.all', '--config-file',
-                 os.path.join(self.workdir, 'dcmanager.conf')], cwd=self.workdir,
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                env=dict(os.environ, no_proxy='127.0.0.1,localhost', NO_PROXY='127.0.0.1'))
-        deadline = time.monotonic() + START_WITHIN
-        while True:
-            assert self.proc.poll() is None, self.log_tail()
-            try:
-                requests.get(self.url + '/', timeout=5)
-                return self
-            except requests.RequestException:
-                assert time.monotonic() < deadline, self.log_tail()
-                time.sleep(0.2)
+        """Start the site's process (same port, same database) and wait until it answers."""
+        self.proc = start_site_process(
+            self.workdir, os.path.join(self.workdir, 'dcmanager.conf'), self.url,
+            env=dict(os.environ, no_proxy='127.0.0.1,localhost', NO_PROXY='127.0.0.1'),
+            timeout=START_WITHIN)
+        return self
 
     def stop(self):
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.kill(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=STOP_WITHIN)
-        except subprocess.TimeoutExpired:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        """Stop the site's process by its pid (its database stays)."""
+        if self.proc is not None:
+            stop_site_process(self.proc, STOP_WITHIN)
 
     def log_tail(self, size=4000):
         with open(os.path.join(self.workdir, 'site.log'), errors='replace') as f:
@@ -141,21 +124,52 @@ class Site:
             return f.read()
 
 
+def _at_once(call, items):
+    """``call(item)`` for each item in its own thread (a Keystone or a site takes seconds to
+    start); their results, once all are done, or the first error."""
+    with concurrent.futures.ThreadPoolExecutor(len(items)) as pool:
+        futures = [pool.submit(call, item) for item in items]
+    return [future.result() for future in futures]
+
+
+def _keystones(stack, workdirs):
+    """A Keystone in each of ``workdirs``, started side by side; ``stack`` stops each one,
+    also when another one failed to start."""
+    def start(workdir):
+        own = contextlib.ExitStack()
+        try:
+            return own, own.enter_context(integration.start_keystone(workdir))
+        except BaseException:
+            own.close()
+            raise
+
+    with concurrent.futures.ThreadPoolExecutor(len(workdirs)) as pool:
+        futures = [pool.submit(start, workdir) for workdir in workdirs]
+    for future in futures:
+        if future.exception() is None:
+            stack.push(future.result()[0].__exit__)
+    return [future.result()[1] for future in futures]
+
+
 @contextlib.contextmanager
 def two_sites(workdir, sim, options=''):
     """Sites A and B, running, each with its Keystone; every process stopped by its pid at
     the end. ``options``: more configuration lines for both sites."""
+    names = (('site-a', '127.0.2.1'), ('site-b', '127.0.2.2'))
     with contextlib.ExitStack() as stack:
+        for name, _ in names:
+            os.makedirs(os.path.join(workdir, name, 'keystone'))
+        keystones = _keystones(stack, [os.path.join(workdir, name, 'keystone')
+                                       for name, _ in names])
         sites = []
-        for name, gateway in (('site-a', '127.0.2.1'), ('site-b', '127.0.2.2')):
-            site_dir = os.path.join(workdir, name)
-            os.makedirs(os.path.join(site_dir, 'keystone'))
-            keystone = stack.enter_context(
-                integration.start_keystone(os.path.join(site_dir, 'keystone')))
+        for (name, gateway), keystone in zip(names, keystones, strict=True):
             site = Site(name=name, system_uuid=str(uuid.uuid4()), keystone=keystone,
-                        workdir=site_dir, port=free_port(), gateway=gateway, options=options)
+                        workdir=os.path.join(workdir, name), port=free_port(),
+                        gateway=gateway, options=options)
             keystone.register_endpoint('dcmanager', site.url + '/v1.0')
             site.config(sim)
-            stack.callback(site.stop)
-            sites.append(site.start())
+            sites.append(site)
+        # Stopped side by side too: each stop waits for its process to exit.
+        stack.callback(_at_once, Site.stop, sites)
+        _at_once(Site.start, sites)
         yield sites[0], sites[1]
