@@ -1,4 +1,4 @@
-"""No stored password is ever shown: not in an answer, not in a log record, not in a row.
+"""No stored password is ever shown: not in an answer, a log record, an RPC payload or a row.
 
 Every kind of password the API accepts is written, as the real CLI writes it, with a value of
 its own (so a failure names the password that leaked): a subcloud's sysadmin and BMC passwords
@@ -6,17 +6,20 @@ its own (so a failure names the password that leaked): a subcloud's sysadmin and
 of its bootstrap values (they end up in its rehome data, less the secrets), the BMC password of
 its install values, a system peer's manager password (create and update) and the secondary
 copy's passwords the peer site sends. Then every GET route of the OpenAPI document is read with
-every ref of ``REFS``, and the answers of the writes themselves and of their refusals (400, 409)
-are kept: none may hold a password in clear or in an obvious encoding (base64 at any alignment,
-urlsafe base64, hex, percent-encoding). Every log record emitted meanwhile (the API's, the
-manager's and the outbound clients', at DEBUG, with its arguments) and every text column of
-every table is searched the same way.
+every ref ``written`` gives its path parameters, and the answers of the writes themselves and
+of their refusals (400, 409) are kept: none may hold a password in clear or in an obvious
+encoding (base64 at any alignment, urlsafe base64, hex, percent-encoding). Every log record
+emitted meanwhile (the API's, the manager's, the outbound clients' and SQLAlchemy's, at DEBUG,
+with their arguments), every RPC argument and answer as sent, and every text column of every
+table are searched the same way.
 
-A new resource is one line of ``REFS`` (its path parameter), a new password one ``write``.
+A new GET route fails the walk until its path parameter has a line of refs in ``written``; a new
+password is one entry of ``SECRETS`` and one write in a ``_write_*`` function.
 """
 
 import base64
 import binascii
+import json
 import logging
 import re
 import urllib.parse
@@ -29,7 +32,7 @@ import yaml
 from dcmanager import objects
 from dcmanager.api import openapi
 from dcmanager.api.controllers import root
-from dcmanager.common import crypto, states
+from dcmanager.common import crypto, rpc, states
 from dcmanager.db import api as db_api
 from dcmanager.db.sqlalchemy import models
 from tests import harness
@@ -336,6 +339,33 @@ def test_no_log_record_holds_a_password(written, caplog):
     for record in records:
         assert _leaks('\n'.join(_record_texts(record))) == [], (record.name,
                                                                  record.getMessage())
+
+
+@pytest.fixture
+def rpc_payloads(monkeypatch):
+    """Every argument and answer the API and the manager put on the RPC bus, as sent (the
+    serializer's primitives), recorded by a pass-through around the real serializer."""
+    sent = []
+    serialize = rpc.RequestContextSerializer.serialize_entity
+
+    def recording(self, ctxt, entity):
+        primitive = serialize(self, ctxt, entity)
+        sent.append(json.dumps(primitive, default=repr))
+        return primitive
+
+    monkeypatch.setattr(rpc.RequestContextSerializer, 'serialize_entity', recording)
+    return sent
+
+
+def test_no_rpc_payload_holds_a_password(rpc_payloads, written):
+    # The passwords do cross the bus, as the ciphertexts the API made before its call.
+    ciphertexts = [json.loads(text) for text in rpc_payloads if text.startswith('"gAAAAA')]
+    decrypted = '\n'.join(crypto.decrypt(ciphertext) for ciphertext in ciphertexts)
+    for kind in ('update admin_password', 'redeploy bmc_password',
+                 'peer update manager_password', 'secondary sysadmin_password'):
+        assert SECRETS[kind] in decrypted
+    for text in rpc_payloads:
+        assert _leaks(text) == [], text[:500]
 
 
 def test_no_row_holds_a_password(written):
