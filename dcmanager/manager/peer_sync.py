@@ -145,6 +145,7 @@ class Syncer:
         push.copy_association(states.ASSOCIATION_SYNC_SYNCING)
         members = objects.Subcloud.list(context, peer_group_id=group.id)
         members = [m for m in members if m.deploy_status not in states.SECONDARY_DEPLOY_STATES]
+        push.list_copies()
         failed = self._push_members(context, association, push, members)
         pruned_failed = push.prune({m.region_name for m in members})
         failed.extend(pruned_failed)
@@ -198,6 +199,7 @@ class _Push:
         self.copy = None  # the peer's copy of the group (its JSON)
         self.peer_self = None  # the peer's system peer for this site (its JSON)
         self.copy_association_id = None
+        self.copies = {}  # region -> the peer's row, of the copy's subclouds
 
     def _fail(self, what, error):
         raise SyncFailed('%s: %s' % (what, _describe(error)))
@@ -270,21 +272,38 @@ class _Push:
             LOG.warning('The sync status of the copy on %s was not written: %s',
                         self.peer.peer_name, e)
 
+    def list_copies(self):
+        """{region: row} of the subclouds in the peer's copy of the group (one call; members
+        are then pushed with one call each)."""
+        try:
+            rows = self.client.get('subcloud-peer-groups/%d/subclouds'
+                                   % self.copy['id'])['subclouds']
+        except (exception.OutboundError, KeyError, TypeError) as e:
+            self._fail('The copy\'s subclouds on %s could not be listed' % self.peer.peer_name,
+                       e)
+        self.copies = {row.get('region-name'): row for row in rows}
+
     def member(self, context, subcloud):
         """Make the peer hold its secondary copy of ``subcloud`` in the copy of the group."""
         path = 'subclouds/%s' % subcloud.region_name
-        try:
-            found = self.client.get(path + '/detail')
-        except exception.TargetNotFound:
-            found = None
         body = self._member_body(context, subcloud)
+        found = self.copies.get(subcloud.region_name)
         if found is None:
             # POST names the address with a hyphen (as the CLI's add does), PATCH without.
-            create = dict(body, secondary='true')
+            create = dict(body, secondary='true', peer_group=str(self.copy['id']))
             create['bootstrap-address'] = create.pop('bootstrap_address')
-            self.client.post('subclouds', create)
-            answer = self.client.patch(path, {'peer_group': str(self.copy['id'])})
-        else:
+            try:
+                answer = self.client.post('subclouds', create)
+            except exception.AnswerRejected as e:
+                if e.status != 409:
+                    raise
+                # There already, outside the copy of the group: see what it is.
+                try:
+                    found = self.client.get(path + '/detail')
+                except exception.TargetNotFound:
+                    raise SyncFailed('%s refused it: %s' % (self.peer.peer_name,
+                                                            e.reason)) from None
+        if found is not None:
             if found.get('deploy-status') not in _PEER_COPY_STATES:
                 raise SyncFailed('its copy on %s is %s, not a secondary copy'
                                  % (self.peer.peer_name, found.get('deploy-status')))

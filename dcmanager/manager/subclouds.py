@@ -79,6 +79,11 @@ def add_secondary(context, subcloud, secrets):
     here (until a migration makes it this site's)."""
     _check_group(context, subcloud.group_id, 'Invalid group_id')
     _check_oam(context, subcloud)
+    if subcloud.obj_attr_is_set('peer_group_id') and subcloud.peer_group_id is not None:
+        # A copy joins the peer site's copies of groups only.
+        peer_groups.check_writer(
+            context, objects.SubcloudPeerGroup.get_by_id(context, subcloud.peer_group_id),
+            as_peer=True)
     subcloud.management_state = states.UNMANAGED
     subcloud.availability_status = states.OFFLINE
     subcloud.deploy_status = states.DEPLOY_SECONDARY

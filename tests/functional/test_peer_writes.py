@@ -394,3 +394,17 @@ def test_a_configured_peer_role_is_the_one_that_counts(api, site_a):
         CONF.clear_override('role', group='peer')
         policy.reset()
     assert [g['peer_group_name'] for g in _groups(api)] == ['pg-a']
+
+
+def test_a_secondary_copy_is_added_in_the_copy_of_its_group(api, peer, copy):
+    form, files = _secondary_form(peer_group=str(copy['id']))
+    added = forms.post_add(peer, form, files).json
+    assert (added['deploy-status'], added['peer_group_id']) == ('secondary', copy['id'])
+
+
+def test_a_secondary_copy_is_added_in_no_primary_group(api, peer):
+    api.post_json(GROUPS, {'peer-group-name': 'pg1'})
+    form, files = _secondary_form(peer_group='pg1')
+    resp = forms.post_add(peer, form, files, status=409, headers=JSON)
+    assert resp.json['error'] == 'SubcloudPeerGroupIsPrimary'
+    assert forms.list_state(api)['subclouds'] == []

@@ -81,7 +81,7 @@ class Site:
 
     # ------------------------------------------------------------------ the process
 
-    def config(self, sim):
+    def config(self, sim=None):
         service = self.keystone.users['dcmanager']
         path = os.path.join(self.workdir, 'dcmanager.conf')
         with open(path, 'w') as f:
@@ -96,8 +96,10 @@ class Site:
                 'project_name = %(project)s\nuser_domain_id = default\n'
                 'project_domain_id = default\n%(options)s'
                 % {'state': os.path.join(self.workdir, 'state'), 'name': self.name,
-                   'uuid': self.system_uuid, 'port': self.port, 'identity': sim.identity_port,
-                   'agent': sim.agent_port, 'ks': self.keystone.url, 'user': service.name,
+                   'uuid': self.system_uuid, 'port': self.port,
+                   'identity': sim.identity_port if sim else 5001,
+                   'agent': sim.agent_port if sim else 8326, 'ks': self.keystone.url,
+                   'user': service.name,
                    'password': service.password, 'project': service.project,
                    'options': self.options})
         return path
@@ -152,9 +154,12 @@ def _keystones(stack, workdirs):
 
 
 @contextlib.contextmanager
-def two_sites(workdir, sim, options=''):
+def two_sites(workdir, sim=None, options='', prepare=None):
     """Sites A and B, running, each with its Keystone; every process stopped by its pid at
-    the end. ``options``: more configuration lines for both sites."""
+    the end. ``sim``: the simulator their subclouds are reached at (none: no subcloud is
+    reached); ``options``: more configuration lines for both sites; ``prepare(site)``: called
+    with each site's configuration written, before it starts (a benchmark fills its
+    database)."""
     names = (('site-a', '127.0.2.1'), ('site-b', '127.0.2.2'))
     with contextlib.ExitStack() as stack:
         for name, _ in names:
@@ -168,6 +173,8 @@ def two_sites(workdir, sim, options=''):
                         gateway=gateway, options=options)
             keystone.register_endpoint('dcmanager', site.url + '/v1.0')
             site.config(sim)
+            if prepare is not None:
+                prepare(site)
             sites.append(site)
         # Stopped side by side too: each stop waits for its process to exit.
         stack.callback(_at_once, Site.stop, sites)

@@ -204,6 +204,9 @@ def secondary_create_request(form):
         fields['software_version'] = form['release']
     fields.update(bootstrap_address=address, region_name=_region_name(form),
                   saved_payload=payload)
+    if 'peer_group' in form:
+        # The copy of the group it is a member of, added with it: the controller resolves it.
+        fields['peer_group'] = str(form['peer_group'])
     return Request(fields=fields, secrets=secrets, group_ref=form.get('group_id'))
 
 

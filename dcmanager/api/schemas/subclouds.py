@@ -61,7 +61,7 @@ REGION_NAME = {'type': 'string', 'pattern': r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$
 # POST with secondary=true (the peer site, for its copy): no enrollment, so no sysadmin password
 # is needed; the region is the primary's.
 CREATE_SECONDARY = dict(
-    CREATE, properties=dict(CREATE['properties'], region_name=REGION_NAME),
+    CREATE, properties=dict(CREATE['properties'], region_name=REGION_NAME, peer_group=_REF),
     required=['bootstrap_values', 'bootstrap-address', 'region_name'])
 
 # PATCH /v1.0/subclouds/<ref>/redeploy (``dcmanager subcloud redeploy``): all optional. The

@@ -88,6 +88,8 @@ def _add_secondary(ctx, form):
     payload = fields.pop('saved_payload')
     group_id = (states.DEFAULT_GROUP_ID if request.group_ref is None
                 else _group_id(ctx, request.group_ref, 'Invalid group_id'))
+    if 'peer_group' in fields:
+        fields['peer_group_id'] = _peer_group_id(ctx, fields.pop('peer_group'))
     subcloud = objects.Subcloud(
         group_id=group_id,
         rehome_data=objects.Subcloud.make_rehome_data(payload, fields['bootstrap_address']),
