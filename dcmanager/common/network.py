@@ -6,6 +6,7 @@ the transaction that writes it. Every error is ``InvalidInput`` naming the field
 ``management_start_address invalid: not in the subnet 127.20.1.0/24``.
 """
 
+import functools
 import ipaddress
 
 from dcmanager.common import exception
@@ -75,19 +76,57 @@ def pool(values, names, system_mode):
     return str(net), str(start), str(end), str(gateway)
 
 
+# The other subclouds' addresses and subnets are parsed once per process, not at every add:
+# adding the n-th subcloud compares it with the n - 1 others (a few thousand parses otherwise).
+_PARSED = 65536
+
+
+@functools.lru_cache(maxsize=_PARSED)
+def _address_key(text):
+    """(IP version, integer) of an address, or None if it does not parse."""
+    try:
+        value = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return value.version, int(value)
+
+
+@functools.lru_cache(maxsize=_PARSED)
+def network_range(text):
+    """(IP version, first, last integer address) of a subnet (host bits allowed; a dual-stack
+    ``a,b`` value is its first item), or None if it does not parse."""
+    try:
+        net = ipaddress.ip_network(str(text).split(',')[0].strip(), strict=False)
+    except ValueError:
+        return None
+    return net.version, int(net.network_address), int(net.broadcast_address)
+
+
 def overlapping(start, end, ranges):
     """The first ``(key, other_start, other_end)`` of ``ranges`` whose address range overlaps
     ``start``-``end`` (all str; ranges of another IP version or unparsable never overlap), or
     None."""
-    lo, hi = ipaddress.ip_address(start), ipaddress.ip_address(end)
+    lo, hi = _address_key(start), _address_key(end)
     for key, other_start, other_end in ranges:
         if not other_start or not other_end:
             continue
-        try:
-            other_lo = ipaddress.ip_address(other_start)
-            other_hi = ipaddress.ip_address(other_end)
-        except ValueError:
+        other_lo, other_hi = _address_key(other_start), _address_key(other_end)
+        if other_lo is None or other_hi is None or other_lo[0] != lo[0]:
             continue
-        if other_lo.version == lo.version and other_lo <= hi and lo <= other_hi:
+        if other_lo[1] <= hi[1] and lo[1] <= other_hi[1]:
             return key, other_start, other_end
+    return None
+
+
+def subnet_overlapping(text, subnets):
+    """The first ``(key, subnet)`` of ``subnets`` that overlaps the subnet ``text`` (another IP
+    version, or what does not parse, never does), or None."""
+    mine = network_range(text)
+    if mine is None:
+        return None
+    for key, other in subnets:
+        theirs = network_range(other or '')
+        if theirs is not None and theirs[0] == mine[0] and theirs[1] <= mine[2] and \
+                mine[1] <= theirs[2]:
+            return key, other
     return None

@@ -350,6 +350,11 @@ def subcloud_audit_finish(context, now, results):
     return _audit.subcloud_audit_finish(context, now, results)
 
 
+def alarm_summary_create(context, subcloud_id, values):
+    """Insert the alarm summary of a subcloud that has none (one just created)."""
+    return _audit.alarm_summary_create(context, subcloud_id, values)
+
+
 def alarm_summary_set(context, subcloud_id, values):
     """Create or replace a subcloud's alarm summary (the uuid is made once, at creation).
 

@@ -13,7 +13,7 @@ import ipaddress
 from oslo_log import log as logging
 
 from dcmanager import objects
-from dcmanager.common import exception, states
+from dcmanager.common import exception, network, states
 from dcmanager.manager import peer_groups
 
 LOG = logging.getLogger(__name__)
@@ -35,21 +35,14 @@ def _check_oam(context, subcloud, exclude_id=None):
     """The OAM subnet of the new subcloud (or of the new bootstrap values of the subcloud
     ``exclude_id``) must not overlap another subcloud's management subnet."""
     text = str(subcloud.saved_payload().get('external_oam_subnet') or '').split(',')[0].strip()
-    try:
+    clash = network.subnet_overlapping(
+        text, [(name, subnet) for other_id, name, subnet in objects.Subcloud.networks(context)
+               if other_id != exclude_id])
+    if clash is not None:
         oam = ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return
-    for other_id, name, subnet in objects.Subcloud.networks(context):
-        if other_id == exclude_id:
-            continue
-        try:
-            other = ipaddress.ip_network(subnet or '', strict=False)
-        except ValueError:
-            continue
-        if other.version == oam.version and other.overlaps(oam):
-            raise exception.InvalidInput(
-                reason='external_oam_subnet %s overlaps the management subnet %s of subcloud %s'
-                % (oam, other, name))
+        raise exception.InvalidInput(
+            reason='external_oam_subnet %s overlaps the management subnet %s of subcloud %s'
+            % (oam, ipaddress.ip_network(clash[1], strict=False), clash[0]))
 
 
 def add(context, subcloud, secrets, enroller):
@@ -67,7 +60,7 @@ def add(context, subcloud, secrets, enroller):
         subcloud.create(context, secrets=secrets, owner=enroller.host)
         # Its alarm summary exists from the start (disabled, counts -1), as in the reference,
         # so the alarm summary lists every subcloud.
-        objects.AlarmSummary.clear(context, subcloud.id)
+        objects.AlarmSummary.create_cleared(context, subcloud.id)
     LOG.info('Added subcloud %(id)s (%(name)s) at %(address)s',
              {'id': subcloud.id, 'name': subcloud.name, 'address': subcloud.bootstrap_address})
     return enroller.submit(context, subcloud)
@@ -76,22 +69,23 @@ def add(context, subcloud, secrets, enroller):
 def add_secondary(context, subcloud, secrets):
     """Create ``subcloud``, the peer site's copy of a subcloud it leads: ``secondary``,
     unmanaged and offline, with the peer site's region; never enrolled, audited or managed
-    here (until a migration makes it this site's)."""
-    _check_group(context, subcloud.group_id, 'Invalid group_id')
-    _check_oam(context, subcloud)
-    if subcloud.obj_attr_is_set('peer_group_id') and subcloud.peer_group_id is not None:
-        # A copy joins the peer site's copies of groups only.
-        peer_groups.check_writer(
-            context, objects.SubcloudPeerGroup.get_by_id(context, subcloud.peer_group_id),
-            as_peer=True)
+    here (until a migration makes it this site's). The checks and the writes are one
+    transaction: the peer site adds its copies by the thousand."""
     subcloud.management_state = states.UNMANAGED
     subcloud.availability_status = states.OFFLINE
     subcloud.deploy_status = states.DEPLOY_SECONDARY
     subcloud.error_description = states.DEFAULT_ERROR_DESCRIPTION
     subcloud.sync_status = states.SYNC_UNKNOWN
     with objects.transaction(context):
+        _check_group(context, subcloud.group_id, 'Invalid group_id')
+        _check_oam(context, subcloud)
+        if subcloud.obj_attr_is_set('peer_group_id') and subcloud.peer_group_id is not None:
+            # A copy joins the peer site's copies of groups only.
+            peer_groups.check_writer(
+                context, objects.SubcloudPeerGroup.get_by_id(context, subcloud.peer_group_id),
+                as_peer=True)
         subcloud.create(context, secrets=secrets)
-        objects.AlarmSummary.clear(context, subcloud.id)
+        objects.AlarmSummary.create_cleared(context, subcloud.id)
     LOG.info('Added secondary subcloud %(id)s (%(name)s, region %(region)s)',
              {'id': subcloud.id, 'name': subcloud.name, 'region': subcloud.region_name})
     return subcloud

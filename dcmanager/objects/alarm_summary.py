@@ -72,6 +72,11 @@ class AlarmSummary(base.DCManagerObject):
         db_api.alarm_summary_set(context, subcloud_id, values)
 
     @staticmethod
+    def create_cleared(context, subcloud_id):
+        """The summary of a subcloud just created (in the same transaction): not known."""
+        db_api.alarm_summary_create(context, subcloud_id, CLEARED)
+
+    @staticmethod
     def clear(context, subcloud_id):
         """Mark a subcloud's alarms as not known (e.g. when it is unmanaged)."""
         db_api.alarm_summary_set(context, subcloud_id, CLEARED)

@@ -228,6 +228,13 @@ def _alarm_summary_create(context, subcloud_id, values):
 
 
 @writer
+def alarm_summary_create(context, subcloud_id, values):
+    context.session.execute(sa.insert(_ALARM).values(
+        uuid=str(uuid.uuid4()), subcloud_id=subcloud_id,
+        **{name: values[name] for name in _ALARM_FIELDS}))
+
+
+@writer
 def alarm_summary_set(context, subcloud_id, values):
     _alarm_summaries_set(context, {subcloud_id: values})
 

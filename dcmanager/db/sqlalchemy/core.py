@@ -28,6 +28,9 @@ from dcmanager.db.sqlalchemy import models
 LOG = logging.getLogger(__name__)
 
 main_context_manager = enginefacade.transaction_context()
+# Real threads, not eventlet: no sleep(0) at every connection check-in (it only handed the GIL
+# round at each transaction).
+main_context_manager.configure(thread_checkin=False)
 
 
 def _on_connect_sqlite(dbapi_connection, connection_record):
