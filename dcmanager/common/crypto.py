@@ -4,6 +4,8 @@ The key lives in ``[DEFAULT] secret_key_file``; the embedded site creates it (mo
 time it is needed. Ciphertext is what the database holds for every password and cached token.
 """
 
+import hashlib
+import hmac
 import os
 import threading
 
@@ -15,6 +17,7 @@ from dcmanager.conf import CONF
 _lock = threading.Lock()
 _cipher = None
 _cipher_path = None
+_mac_key = None
 
 
 def _load_or_create(path):
@@ -37,16 +40,19 @@ def _load_or_create(path):
 
 
 def _get_cipher():
-    global _cipher, _cipher_path
+    global _cipher, _cipher_path, _mac_key
     path = CONF.secret_key_file
     with _lock:
         if _cipher is None or _cipher_path != path:
             try:
-                _cipher = fernet.Fernet(_load_or_create(path))
+                key = _load_or_create(path)
+                _cipher = fernet.Fernet(key)
             except (ValueError, OSError) as e:
                 raise exception.DCManagerException(
                     'Cannot use the site key %s: %s' % (path, e.__class__.__name__)) from None
             _cipher_path = path
+            # Derived, so that no digest is ever made with the encryption key itself.
+            _mac_key = hashlib.sha256(b'dcmanager-fingerprint\0' + key).digest()
         return _cipher
 
 
@@ -62,3 +68,10 @@ def decrypt(ciphertext):
     except (fernet.InvalidToken, ValueError):
         raise exception.DCManagerException('A stored secret cannot be decrypted with the site '
                                            'key') from None
+
+
+def fingerprint(secret):
+    """A stable digest of ``secret`` (hex) that says whether two secrets are the same without
+    revealing either: an HMAC under the site key, so a database reader cannot test guesses."""
+    _get_cipher()
+    return hmac.new(_mac_key, secret.encode('utf-8'), hashlib.sha256).hexdigest()

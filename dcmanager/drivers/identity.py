@@ -55,11 +55,15 @@ class CacheKey:
     user_domain: str
     project_name: str
     project_domain: str
+    # A fingerprint of the credentials (``SessionPool(fingerprint=...)``): new credentials are
+    # a new key, so they are used from the next call, not once the old token expires.
+    credential: str = ''
 
     @property
     def digest(self):
         raw = '\0'.join((self.auth_url.rstrip('/'), self.username, self.user_domain,
-                         self.project_name, self.project_domain))
+                         self.project_name, self.project_domain) +
+                        ((self.credential,) if self.credential else ()))
         return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -419,12 +423,12 @@ class CachedPassword(v3.Password):
     """keystoneauth1's v3 password plugin with its token kept in a TokenCache."""
 
     def __init__(self, cache, auth_url, username, password, project_name='admin',
-                 user_domain_name='Default', project_domain_name='Default'):
+                 user_domain_name='Default', project_domain_name='Default', credential=''):
         super().__init__(auth_url=auth_url, username=username, password=password,
                          project_name=project_name, user_domain_name=user_domain_name,
                          project_domain_name=project_domain_name)
         self.cache_key = CacheKey(auth_url.rstrip('/'), username, user_domain_name,
-                                  project_name, project_domain_name)
+                                  project_name, project_domain_name, credential)
         self._cache = cache
         self._handed_out = threading.local()
 
@@ -453,8 +457,11 @@ class SessionPool:
     to every request, token requests included.
     """
 
-    def __init__(self, cache, timeout=None, verify=True):
+    def __init__(self, cache, timeout=None, verify=True, fingerprint=None):
         self.cache = cache
+        # fingerprint(password): put in the tokens' keys, so that new credentials count from
+        # the next call (None: tokens are keyed by the identity alone).
+        self.fingerprint = fingerprint
         self.connect_timeout, self.read_timeout = transport.timeouts(
             timeout or CONF.identity.request_timeout)
         # True (system CAs), a CA bundle path, or False (tests against plain-HTTP simulators).
@@ -470,8 +477,9 @@ class SessionPool:
         with self._lock:
             session = self._sessions.get(key)
             if session is None:
+                credential = self.fingerprint(password) if self.fingerprint else ''
                 auth = CachedPassword(self.cache, auth_url, username, password, project_name,
-                                      user_domain_name, project_domain_name)
+                                      user_domain_name, project_domain_name, credential)
                 session = ks_session.Session(
                     auth=auth, verify=self.verify,
                     session=transport.session(auth_url, (self.connect_timeout, self.read_timeout)))

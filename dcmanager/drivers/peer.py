@@ -23,7 +23,7 @@ import urllib.parse
 
 from keystoneauth1 import exceptions as ks_exc
 
-from dcmanager.common import exception
+from dcmanager.common import crypto, exception
 from dcmanager.conf import CONF
 from dcmanager.drivers import identity, pools, transport
 
@@ -42,7 +42,7 @@ def acquire_pool(database_records):
     key = ('peer', CONF.token_cache.backend, peer.ca_file, timeout)
     return pools.acquire(key, lambda: identity.SessionPool(
         identity.make_token_cache(database_records), timeout=timeout,
-        verify=peer.ca_file or True))
+        verify=peer.ca_file or True, fingerprint=crypto.fingerprint))
 
 
 def release_pool(pool):

@@ -7,7 +7,7 @@ A real StarlingX subcloud and ``dcmanager-subcloud-sim`` answer the same paths: 
 
 from keystoneauth1 import exceptions as ks_exc
 
-from dcmanager.common import exception
+from dcmanager.common import crypto, exception
 from dcmanager.conf import CONF
 from dcmanager.drivers import identity, pools, transport
 
@@ -40,7 +40,8 @@ def acquire_pool(database_records):
     timeout = (sc.connect_timeout, sc.read_timeout)
     key = ('subcloud', CONF.token_cache.backend, sc.ca_file, timeout)
     return pools.acquire(key, lambda: identity.SessionPool(
-        identity.make_token_cache(database_records), timeout=timeout, verify=sc.ca_file or True))
+        identity.make_token_cache(database_records), timeout=timeout, verify=sc.ca_file or True,
+        fingerprint=crypto.fingerprint))
 
 
 def release_pool(pool):

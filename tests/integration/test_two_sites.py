@@ -10,6 +10,7 @@ are the simulator's.
 
 import base64
 import time
+import uuid
 
 import pytest
 import yaml
@@ -183,6 +184,54 @@ def test_b_stopped_then_back(sites, synced):
     assert _association(a, assoc_id)['sync-status'] == 'in-sync'
     assert b.get('peer-group-associations')['peer_group_associations'][0][
         'sync-status'] == 'in-sync'
+
+
+def test_new_credentials_count_from_the_next_call(sites, synced):
+    a, b = sites
+    assoc_id = synced['association']['id']
+    peer_id = synced['peer_b']['id']
+    right = b.peer_credentials()['manager_password']
+    a.call('PATCH', 'system-peers/%d' % peer_id, json={
+        'manager_password': base64.b64encode(b'Not-The-Password-1').decode()})
+    a.call('PATCH', 'peer-group-associations/%d/sync' % assoc_id, data=b'',
+           headers={'Content-Type': 'application/json'})
+    failed = _settled(a, assoc_id)
+    assert failed['sync-status'] == 'failed'
+    assert 'Could not authenticate' in failed['sync-message']
+    a.call('PATCH', 'system-peers/%d' % peer_id, json={'manager_password': right})
+    a.call('PATCH', 'peer-group-associations/%d/sync' % assoc_id, data=b'',
+           headers={'Content-Type': 'application/json'})
+    assert _settled(a, assoc_id)['sync-status'] == 'in-sync'
+
+
+def test_a_hanging_peer_holds_nothing_else_on_a(sites, synced):
+    """A peer whose Keystone accepts connections and never answers: its sync and heartbeats
+    wait their bounded time in their own threads; A's API goes on answering (the figures are
+    bench/peer_sync.py's, not asserted here)."""
+    a, _b = sites
+    with sim_fixture.HangingListener('127.0.0.1', [0]) as hung:
+        creds = {'peer_uuid': str(uuid.uuid4()), 'peer_name': 'site-hung',
+                 'manager_endpoint': 'http://127.0.0.1:%d/v3' % hung.ports[0],
+                 'manager_username': 'dc-peer',
+                 'manager_password': base64.b64encode(b'Hung-Peer-Pass-1').decode(),
+                 'peer_controller_gateway_address': '127.0.2.9',
+                 'heartbeat_interval': str(INTERVAL)}
+        peer = a.call('POST', 'system-peers', json=creds).json()
+        group = a.call('POST', 'subcloud-peer-groups', json={'peer-group-name': 'pg-hung'}).json()
+        assoc = a.call('POST', 'peer-group-associations', json={
+            'peer_group_id': group['id'], 'system_peer_id': peer['id'],
+            'peer_group_priority': 3}).json()
+        assert assoc['sync-status'] == 'syncing'
+        _wait('the hanging peer called', lambda: hung.accepted >= 1, timeout=20)
+        for _ in range(20):
+            started = time.monotonic()
+            a.get('subclouds')
+            assert time.monotonic() - started < 5, 'the API waited on the hanging peer'
+        done = _settled(a, assoc['id'], timeout=60)
+        assert done['sync-status'] == 'failed'
+        assert done['sync-message'].startswith('Site site-hung could not be reached')
+        a.call('DELETE', 'peer-group-associations/%d?force=true' % assoc['id'])
+        a.call('DELETE', 'system-peers/%d' % peer['id'])
 
 
 def test_delete_with_b_down_is_refused_then_forced_and_cleaned_on_b(sites, synced):
