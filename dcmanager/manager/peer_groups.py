@@ -85,3 +85,40 @@ def delete(context, group_id, as_peer=False):
         check_writer(context, group, as_peer)
     group.destroy(context)
     LOG.info('Deleted subcloud peer group %s', group_id)
+
+
+def audit_copy(context, group_id, view):
+    """Take the leader site's ``view`` of the group (PATCH .../audit) into its copy here: its
+    leader, leader term, migration status and state. A view with an older term than the copy's
+    is LeaderTermStale (its sender no longer leads the group); the sender must be the leader it
+    names, and one of this site's system peers."""
+    group = objects.SubcloudPeerGroup.get_by_id(context, group_id)
+    check_writer(context, group, as_peer=True)
+    if view['peer_uuid'].lower() != view['system_leader_id'].lower():
+        raise exception.InvalidInput(reason='Invalid peer_uuid: the audit of a copy is sent by '
+                                            'the site that leads the group')
+    try:
+        objects.SystemPeer.get_by_ref(context, view['peer_uuid'])
+    except exception.SystemPeerNotFound:
+        raise exception.InvalidInput(reason='Invalid peer_uuid: no system peer of this site has '
+                                            'this UUID') from None
+    if view['leader_term'] < group.leader_term:
+        raise exception.LeaderTermStale(name=group.peer_group_name, term=view['leader_term'],
+                                        current=group.leader_term)
+    changes = {'system_leader_id': view['system_leader_id'].lower(),
+               'system_leader_name': view['system_leader_name'],
+               'leader_term': view['leader_term']}
+    if 'group_state' in view:
+        changes['group_state'] = view['group_state']
+    if 'migration_status' in view:
+        status = view['migration_status']
+        changes['migration_status'] = None if status in (None, 'none') else status
+    changed = sorted(name for name, value in changes.items()
+                     if getattr(group, name) != value)
+    for name in changed:
+        setattr(group, name, changes[name])
+    if changed:
+        group.save(context)
+        LOG.info('Peer group %(name)s (copy): %(fields)s from its leader\'s audit',
+                 {'name': group.peer_group_name, 'fields': ', '.join(changed)})
+    return {'message': None}

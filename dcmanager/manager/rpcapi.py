@@ -12,7 +12,7 @@ API version history:
     1.4 - The peer site's writes: add_secondary_subcloud, set_peer_group_association_sync_status;
           as_peer (the caller holds the peer role) on update_subcloud, delete_subcloud,
           create/update/delete_subcloud_peer_group, create/delete_peer_group_association;
-          force on delete_peer_group_association.
+          force on delete_peer_group_association; audit_peer_group_copy.
 """
 
 from dcmanager.common import rpc
@@ -136,6 +136,12 @@ class ManagerAPI:
         of the peer site's copy; returns the stored association."""
         return self._call_as(context, 'create_peer_group_association', '1.3', as_peer,
                              association=association)
+
+    def audit_peer_group_copy(self, context, group_id, view):
+        """The leader site's ``view`` of a group (the body of PATCH .../audit), for its copy
+        here; returns ``{"message": None}`` or LeaderTermStale."""
+        return self._call(context, 'audit_peer_group_copy', version='1.4', group_id=group_id,
+                          view=view)
 
     def set_peer_group_association_sync_status(self, context, association_id, sync_status):
         """The peer site's word on the sync of its copy (a non-primary association)."""

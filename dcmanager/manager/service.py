@@ -102,6 +102,10 @@ class ManagerEndpoint:
         return associations.create(context, association, self.syncer)
 
     @messaging.expected_exceptions(exception.DCManagerException)
+    def audit_peer_group_copy(self, context, group_id, view):
+        return peer_groups.audit_copy(context, group_id, view)
+
+    @messaging.expected_exceptions(exception.DCManagerException)
     def set_peer_group_association_sync_status(self, context, association_id, sync_status):
         return associations.set_sync_status(context, association_id, sync_status)
 

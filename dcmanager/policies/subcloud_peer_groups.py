@@ -36,11 +36,12 @@ rules = [
         operations=[{'method': 'PATCH', 'path': _PATH_ONE}]),
     policy.DocumentedRuleDefault(
         name=NON_PRIMARY, check_str=base.PEER,
-        description='Create, change and delete a non-primary subcloud peer group: this site\'s '
-                    'copy of a group the peer site leads (group-priority above 0). Needs no '
-                    'other rule.',
+        description='Create, change, audit and delete a non-primary subcloud peer group: this '
+                    'site\'s copy of a group the peer site leads (group-priority above 0). '
+                    'Needs no other rule.',
         operations=[{'method': 'POST', 'path': _PATH},
                     {'method': 'PATCH', 'path': _PATH_ONE},
+                    {'method': 'PATCH', 'path': _PATH_ONE + '/audit'},
                     {'method': 'DELETE', 'path': _PATH_ONE}]),
 ]
 

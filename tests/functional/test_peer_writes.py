@@ -408,3 +408,55 @@ def test_a_secondary_copy_is_added_in_no_primary_group(api, peer):
     resp = forms.post_add(peer, form, files, status=409, headers=JSON)
     assert resp.json['error'] == 'SubcloudPeerGroupIsPrimary'
     assert forms.list_state(api)['subclouds'] == []
+
+
+# ------------------------------------------------------------------ the leader's audit of a copy
+
+def _view(**changes):
+    view = {'peer_uuid': SITE_A, 'peer_group_name': 'pg-a', 'group_priority': '0',
+            'group_state': 'enabled', 'system_leader_id': SITE_A,
+            'system_leader_name': 'site-a', 'migration_status': 'none', 'leader_term': '3'}
+    view.update(changes)
+    return {k: v for k, v in view.items() if v is not None}
+
+
+def test_the_leader_audits_its_copy(api, peer, copy):
+    path = '%s/%s/audit' % (GROUPS, copy['peer_group_uuid'])
+    assert peer.patch_json(path, _view(migration_status='migrating', leader_term='4',
+                                       system_leader_name='site-a-renamed')).json == {
+        'message': None}
+    shown = api.get('%s/%d' % (GROUPS, copy['id'])).json
+    assert (shown['migration_status'], shown['leader_term'], shown['system_leader_name']) == (
+        'migrating', 4, 'site-a-renamed')
+    peer.patch_json(path, _view(leader_term='4'))
+    assert api.get('%s/%d' % (GROUPS, copy['id'])).json['migration_status'] is None
+
+
+def test_an_audit_with_an_older_term_is_refused(api, peer, copy):
+    path = '%s/%s/audit' % (GROUPS, copy['peer_group_uuid'])
+    resp = peer.patch_json(path, _view(leader_term='2', migration_status='migrating'),
+                           headers=JSON, status=409)
+    assert resp.json['error'] == 'LeaderTermStale'
+    assert api.get('%s/%d' % (GROUPS, copy['id'])).json == copy
+
+
+@pytest.mark.parametrize('changes,message', [
+    ({'peer_uuid': str(uuid.uuid4())}, 'sent by the site that leads the group'),
+    ({'peer_uuid': None}, 'peer_uuid required'),
+    ({'leader_term': '0'}, 'Invalid leader_term'),
+    ({'migration_status': 'done'}, 'Invalid migration_status'),
+])
+def test_an_audit_is_checked(api, peer, copy, changes, message):
+    path = '%s/%s/audit' % (GROUPS, copy['peer_group_uuid'])
+    resp = peer.patch_json(path, _view(**changes), headers=JSON, status=400)
+    assert message in resp.json['description']
+    assert api.get('%s/%d' % (GROUPS, copy['id'])).json == copy
+
+
+def test_only_the_peer_audits_and_only_a_copy(api, peer, copy):
+    path = '%s/%s/audit' % (GROUPS, copy['peer_group_uuid'])
+    api.patch_json(path, _view(), headers=JSON, status=403)
+    primary = api.post_json(GROUPS, {'peer-group-name': 'pg1'}).json
+    resp = peer.patch_json('%s/%d/audit' % (GROUPS, primary['id']), _view(), headers=JSON,
+                           status=409)
+    assert resp.json['error'] == 'SubcloudPeerGroupIsPrimary'

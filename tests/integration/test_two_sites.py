@@ -234,6 +234,39 @@ def test_a_hanging_peer_holds_nothing_else_on_a(sites, synced):
         a.call('DELETE', 'system-peers/%d' % peer['id'])
 
 
+def test_a_copy_removed_on_b_is_made_again_by_the_audit(sites, synced):
+    a, b = sites
+    assoc_id = synced['association']['id']
+    uuid_ = synced['group']['peer_group_uuid']
+    copy = b.get('subcloud-peer-groups/%s' % uuid_)
+    copy_assoc, = b.get('peer-group-associations')['peer_group_associations']
+    b.call('DELETE', 'peer-group-associations/%d' % copy_assoc['id'], user=two_sites.PEER_USER)
+    b.call('DELETE', 'subcloud-peer-groups/%d' % copy['id'], user=two_sites.PEER_USER)
+    # A's audit finds the copy gone, marks the association out-of-sync and syncs it again.
+    _wait('the copy made again on B', lambda: b.call(
+        'GET', 'subcloud-peer-groups/%s' % uuid_, expect=None).status_code == 200,
+        timeout=30)
+    assert _settled(a, assoc_id)['sync-status'] == 'in-sync'
+    again = b.get('subcloud-peer-groups/%s' % uuid_)
+    assert b.get('subcloud-peer-groups/%d/status' % again['id'])['waiting_for_migrate'] == \
+        MEMBERS - 1
+
+
+def test_a_copy_with_a_newer_leader_term_fences_a(sites, synced):
+    """B's copy says a newer term (B leads the group now, as after a migration): A's audit is
+    refused, and A's association says this site no longer leads the group."""
+    a, b = sites
+    assoc_id = synced['association']['id']
+    uuid_ = synced['group']['peer_group_uuid']
+    copy = b.get('subcloud-peer-groups/%s' % uuid_)
+    b.call('PATCH', 'subcloud-peer-groups/%d' % copy['id'], user=two_sites.PEER_USER,
+           json={'leader-term': str(copy['leader_term'] + 5)})
+    fenced = _wait('A fenced', lambda: (lambda x: x if x['sync-status'] == 'failed' else None)(
+        _association(a, assoc_id)), timeout=30)
+    assert 'newer leader term' in fenced['sync-message']
+    assert b.get('subcloud-peer-groups/%s' % uuid_)['leader_term'] == copy['leader_term'] + 5
+
+
 def test_delete_with_b_down_is_refused_then_forced_and_cleaned_on_b(sites, synced):
     a, b = sites
     assoc_id = synced['association']['id']

@@ -152,6 +152,12 @@ ALARM_LIST = {
     'required': ['alarm_summary'],
 }
 
+PEER_GROUP_AUDIT = {
+    'type': 'object',
+    'properties': {'message': _TEXT},
+    'required': ['message'],
+}
+
 SITE_ALARM_LIST = {
     'type': 'object',
     'properties': {'site_alarms': {'type': 'array', 'items': {

@@ -57,4 +57,24 @@ CREATE_COPY = dict(CREATE, required=['peer-group-name', 'group-priority', 'syste
 UPDATE_COPY = dict(UPDATE, properties=dict(UPDATE['properties'], **_COPY_PRIORITY,
                                            **{'leader-term': _PROPERTIES['leader-term']}))
 
+# PATCH .../<ref>/audit: the leader's view of the group, sent to its copy (the reference's keys,
+# and the leader term).
+AUDIT = {
+    'type': 'object',
+    'properties': {
+        'peer_uuid': {'type': 'string', 'pattern': system_peers.UUID_PATTERN},
+        'peer_group_name': _NAME,
+        'group_priority': schemas.integer(*GROUP_PRIORITY_RANGE),
+        'group_state': _PROPERTIES['group-state'],
+        'system_leader_id': {'type': 'string', 'pattern': system_peers.UUID_PATTERN},
+        'system_leader_name': schemas.REFERENCE_NAME,
+        'migration_status': {'enum': [states.MIGRATION_MIGRATING, states.MIGRATION_COMPLETE,
+                                      'none', None]},
+        'leader_term': schemas.integer(1, 2 ** 31 - 1),
+    },
+    'required': ['peer_uuid', 'system_leader_id', 'system_leader_name', 'leader_term'],
+    'additionalProperties': False,
+}
+
 MESSAGES = {name: 'Invalid %s' % name for name in _PROPERTIES}
+MESSAGES.update({name: 'Invalid %s' % name for name in AUDIT['properties']})

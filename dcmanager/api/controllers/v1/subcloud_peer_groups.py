@@ -102,10 +102,27 @@ class PeerGroupStatusController(base.RestController):
         return objects.SubcloudPeerGroup.get_by_ref(ctx, peer_group_ref).status(ctx)
 
 
+class PeerGroupAuditController(base.RestController):
+    """PATCH /v1.0/subcloud-peer-groups/<ref>/audit: the leader site's view of a group, sent to
+    its copy here (the peer role only): the copy takes its leader, term and migration status,
+    unless the term is older than the copy's (409 LeaderTermStale)."""
+
+    @openapi.operation('The leader\'s view of a group, for its copy here',
+                       body=schema.AUDIT, response=responses.PEER_GROUP_AUDIT)
+    @pecan.expose('json')
+    def patch(self, peer_group_ref):
+        ctx = base.context()
+        policy.authorize(rules.NON_PRIMARY, ctx)
+        body = schemas.validate(schema.AUDIT, forms.json_object(pecan.request), schema.MESSAGES)
+        group = objects.SubcloudPeerGroup.get_by_ref(ctx, peer_group_ref)
+        return base.manager().audit_peer_group_copy(ctx, group.id, body)
+
+
 class SubcloudPeerGroupsController(base.RestController):
 
     subclouds = PeerGroupSubcloudsController()
     status = PeerGroupStatusController()
+    audit = PeerGroupAuditController()
 
     @openapi.operation('List the subcloud peer groups', response=responses.PEER_GROUP_LIST)
     @pecan.expose('json')
