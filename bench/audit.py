@@ -42,13 +42,10 @@ PASSWORD = 'Bench-Audit-1'
 def _insert(addresses, last_audit_at=None):
     """Managed, complete subclouds at ``addresses`` with their endpoint status rows and alarm
     summaries, as the API creates them."""
-    import sqlalchemy as sa
 
     from dcmanager import objects
     from dcmanager.common import states
     from dcmanager.db import api as db_api
-    from dcmanager.db.sqlalchemy import models
-    from dcmanager.objects import alarm_summary
 
     secret = objects.Subcloud.encrypt_secrets({'admin_password': PASSWORD})
     rows = [{'name': 'subcloud%d' % (i + 1), 'deploy_status': 'complete',
@@ -61,14 +58,26 @@ def _insert(addresses, last_audit_at=None):
              'last_audit_at': last_audit_at}
             for i, address in enumerate(addresses)]
     with db_api.get_engine().begin() as conn:
-        conn.execute(models.Subcloud.__table__.insert(), rows)
-        ids = [r.id for r in conn.execute(sa.select(models.Subcloud.id))]
-        conn.execute(models.SubcloudStatus.__table__.insert(),
-                     [{'subcloud_id': i, 'endpoint_type': e, 'sync_status': 'unknown'}
-                      for i in ids for e in states.ENDPOINT_TYPES])
-        conn.execute(models.SubcloudAlarmSummary.__table__.insert(),
-                     [dict(alarm_summary.CLEARED, subcloud_id=i, uuid=str(uuid.uuid4()))
-                      for i in ids])
+        insert_subclouds(conn, rows)
+
+
+def insert_subclouds(conn, rows):
+    """Insert the subcloud ``rows`` with their endpoint status rows and alarm summaries, as
+    the API creates them (on the connection ``conn``)."""
+    import sqlalchemy as sa
+
+    from dcmanager.common import states
+    from dcmanager.db.sqlalchemy import models
+    from dcmanager.objects import alarm_summary
+
+    conn.execute(models.Subcloud.__table__.insert(), rows)
+    ids = [r.id for r in conn.execute(sa.select(models.Subcloud.id))]
+    conn.execute(models.SubcloudStatus.__table__.insert(),
+                 [{'subcloud_id': i, 'endpoint_type': e, 'sync_status': 'unknown'}
+                  for i in ids for e in states.ENDPOINT_TYPES])
+    conn.execute(models.SubcloudAlarmSummary.__table__.insert(),
+                 [dict(alarm_summary.CLEARED, subcloud_id=i, uuid=str(uuid.uuid4()))
+                  for i in ids])
 
 
 def _proc_cpu_seconds(pid):

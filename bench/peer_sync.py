@@ -50,7 +50,6 @@ def _values(i):
 
 def _fill(site, count):
     """A's database, before A starts: the peer group (led by A) and its ``count`` members."""
-    import sqlalchemy as sa
 
     from dcmanager import objects
     from dcmanager.api.schemas import subcloud_values
@@ -59,7 +58,6 @@ def _fill(site, count):
     from dcmanager.db import api as db_api
     from dcmanager.db import migration
     from dcmanager.db.sqlalchemy import models
-    from dcmanager.objects import alarm_summary
     from dcmanager.simulator import addresses
 
     state = os.path.join(site.workdir, 'state')
@@ -91,14 +89,7 @@ def _fill(site, count):
                 openstack_installed=False, audit_fail_count=0,
                 first_identity_sync_complete=False, rehomed=False, enrolled_with_vcsr=False,
                 sync_status='unknown'))
-        conn.execute(models.Subcloud.__table__.insert(), rows)
-        ids = [r.id for r in conn.execute(sa.select(models.Subcloud.id))]
-        conn.execute(models.SubcloudStatus.__table__.insert(),
-                     [{'subcloud_id': i, 'endpoint_type': e, 'sync_status': 'unknown'}
-                      for i in ids for e in states.ENDPOINT_TYPES])
-        conn.execute(models.SubcloudAlarmSummary.__table__.insert(),
-                     [dict(alarm_summary.CLEARED, subcloud_id=i, uuid=str(uuid.uuid4()))
-                      for i in ids])
+        bench_audit.insert_subclouds(conn, rows)
     db_api.dispose_engine()
     CONF.reset()
     CONF.clear_override('connection', group='database')

@@ -1,6 +1,8 @@
 """Rows the tests write directly (through the objects, as the manager would), for states the API
 reaches only through an enrollment or an audit."""
 
+import time
+
 from dcmanager import objects
 from dcmanager.common import states
 
@@ -18,3 +20,13 @@ def subcloud(ctx, name, n, group_id=1, management=states.UNMANAGED, availability
                           enrolled_with_vcsr=False)
     sc.create(ctx)
     return sc
+
+
+def settled_association(api, association_id, timeout=20.0):
+    """The association once its sync has ended (its answer as the API gives it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body = api.get('/v1.0/peer-group-associations/%d' % association_id).json
+        if body['sync-status'] != 'syncing' or time.monotonic() > deadline:
+            return body
+        time.sleep(0.05)

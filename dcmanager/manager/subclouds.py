@@ -45,17 +45,22 @@ def _check_oam(context, subcloud, exclude_id=None):
             % (oam, ipaddress.ip_network(clash[1], strict=False), clash[0]))
 
 
+def _initial(subcloud, deploy_status):
+    """A new subcloud: unmanaged, offline, in ``deploy_status``, nothing known of its sync."""
+    subcloud.management_state = states.UNMANAGED
+    subcloud.availability_status = states.OFFLINE
+    subcloud.deploy_status = deploy_status
+    subcloud.error_description = states.DEFAULT_ERROR_DESCRIPTION
+    subcloud.sync_status = states.SYNC_UNKNOWN
+
+
 def add(context, subcloud, secrets, enroller):
     """Create ``subcloud`` in ``pre-enroll``, owned by ``enroller``'s manager, and hand its
     enrollment to ``enroller``."""
     enroller.check_capacity()
     _check_group(context, subcloud.group_id, 'Invalid group_id')
     _check_oam(context, subcloud)
-    subcloud.management_state = states.UNMANAGED
-    subcloud.availability_status = states.OFFLINE
-    subcloud.deploy_status = states.DEPLOY_PRE_ENROLL
-    subcloud.error_description = states.DEFAULT_ERROR_DESCRIPTION
-    subcloud.sync_status = states.SYNC_UNKNOWN
+    _initial(subcloud, states.DEPLOY_PRE_ENROLL)
     with objects.transaction(context):
         subcloud.create(context, secrets=secrets, owner=enroller.host)
         # Its alarm summary exists from the start (disabled, counts -1), as in the reference,
@@ -71,11 +76,7 @@ def add_secondary(context, subcloud, secrets):
     unmanaged and offline, with the peer site's region; never enrolled, audited or managed
     here (until a migration makes it this site's). The checks and the writes are one
     transaction: the peer site adds its copies by the thousand."""
-    subcloud.management_state = states.UNMANAGED
-    subcloud.availability_status = states.OFFLINE
-    subcloud.deploy_status = states.DEPLOY_SECONDARY
-    subcloud.error_description = states.DEFAULT_ERROR_DESCRIPTION
-    subcloud.sync_status = states.SYNC_UNKNOWN
+    _initial(subcloud, states.DEPLOY_SECONDARY)
     with objects.transaction(context):
         _check_group(context, subcloud.group_id, 'Invalid group_id')
         _check_oam(context, subcloud)

@@ -2,7 +2,6 @@
 that refuses every connection: what it asks for, and what it never does on a failure."""
 
 import base64
-import time
 import uuid
 
 import pytest
@@ -10,6 +9,7 @@ import sqlalchemy as sa
 
 from dcmanager.db import api as db_api
 from dcmanager.db.sqlalchemy import models
+from tests import records
 
 ASSOCIATIONS = '/v1.0/peer-group-associations'
 
@@ -26,7 +26,7 @@ def association(api, refused_peer_url):
     assoc = api.post_json(ASSOCIATIONS, {'peer_group_id': group['id'],
                                          'system_peer_id': peer['id'],
                                          'peer_group_priority': 2}).json
-    _settled(api, assoc['id'])
+    records.settled_association(api, assoc['id'])
     _set(models.SystemPeer, peer['id'], availability_state='available')
     return assoc
 
@@ -36,20 +36,11 @@ def _set(model, row_id, **values):
         conn.execute(sa.update(model).where(model.id == row_id).values(**values))
 
 
-def _settled(api, association_id, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        body = api.get('%s/%d' % (ASSOCIATIONS, association_id)).json
-        if body['sync-status'] != 'syncing' or time.monotonic() > deadline:
-            return body
-        time.sleep(0.05)
-
-
 def test_an_out_of_sync_association_is_synced_again(api, site, association):
     _set(models.PeerGroupAssociation, association['id'], sync_status='out-of-sync',
          sync_message=None)
     site.manager.audit.run()
-    done = _settled(api, association['id'])
+    done = records.settled_association(api, association['id'])
     # It ran again (and failed again, the peer refusing): not left out-of-sync.
     assert done['sync-status'] == 'failed'
     assert 'could not be reached' in done['sync-message']

@@ -7,7 +7,6 @@ Bodies as the CLI sends them: ids as strings, ``sync`` with an empty body.
 
 import base64
 import datetime
-import time
 import uuid
 
 import pytest
@@ -17,6 +16,7 @@ from dcmanager.common import states
 from dcmanager.db import api as db_api
 from dcmanager.db.sqlalchemy import models
 from dcmanager.manager import recovery
+from tests import records
 
 BASE = '/v1.0/peer-group-associations'
 JSON = {'Accept': 'application/json'}
@@ -200,19 +200,10 @@ def test_a_dead_managers_sync_is_recovered_as_failed(api, pair, ctx):
     assert _row(assoc['id']).sync_owner is None
 
 
-def _settled(api, association_id, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        body = api.get('%s/%d' % (BASE, association_id)).json
-        if body['sync-status'] != 'syncing' or time.monotonic() > deadline:
-            return body
-        time.sleep(0.05)
-
-
 def test_a_sync_to_an_unreachable_peer_fails_saying_so(api, refused_peer_url):
     assoc = _create(api, _pair(api, refused_peer_url))
     assert assoc['sync-status'] == 'syncing'
-    done = _settled(api, assoc['id'])
+    done = records.settled_association(api, assoc['id'])
     assert done['sync-status'] == 'failed'
     assert done['sync-message'].startswith('Site site-b could not be reached: ')
     assert 'connection refused' in done['sync-message']
@@ -221,7 +212,7 @@ def test_a_sync_to_an_unreachable_peer_fails_saying_so(api, refused_peer_url):
     again = api.patch('%s/%d/sync' % (BASE, assoc['id']), b'',
                       content_type='application/json').json
     assert again['sync-status'] == 'syncing'
-    assert _settled(api, assoc['id'])['sync-status'] == 'failed'
+    assert records.settled_association(api, assoc['id'])['sync-status'] == 'failed'
 
 
 def test_a_finished_sync_does_not_write_over_a_new_row_with_its_id(api, ctx, site,

@@ -150,7 +150,14 @@ def create_request(form):
         raise exception.InvalidInput(reason='bmc_password required')
     if 'bmc_password' in form:
         secrets['bmc_password'] = decode_password(form['bmc_password'], 'bmc_password')
-    fields, secrets['admin_password'], payload = bootstrap(form['bootstrap_values'])
+    fields, secrets['admin_password'] = _added(form, address)
+    return Request(fields=fields, secrets=secrets, group_ref=form.get('group_id'))
+
+
+def _added(form, address):
+    """(fields, admin password) of an add's bootstrap values, name, description, location and
+    release (the same for an enrolled subcloud and a secondary copy)."""
+    fields, admin_password, payload = bootstrap(form['bootstrap_values'])
     if form.get('name') not in (None, fields['name']):
         raise exception.InvalidInput(reason='name %s does not match the name %s of the '
                                             'bootstrap values' % (form['name'], fields['name']))
@@ -160,9 +167,8 @@ def create_request(form):
             fields[key] = value
     if 'release' in form:
         fields['software_version'] = form['release']
-    fields['bootstrap_address'] = address
-    fields['saved_payload'] = payload
-    return Request(fields=fields, secrets=secrets, group_ref=form.get('group_id'))
+    fields.update(bootstrap_address=address, saved_payload=payload)
+    return fields, admin_password
 
 
 # The reference's region names of a system controller (never a subcloud's).
@@ -188,22 +194,12 @@ def secondary_create_request(form):
             raise exception.InvalidInput(reason='secondary and %s cannot be used together'
                                          % option)
     address = str(network.address(form['bootstrap-address'], 'bootstrap-address'))
-    fields, admin_password, payload = bootstrap(form['bootstrap_values'])
+    fields, admin_password = _added(form, address)
     secrets = {'admin_password': admin_password}
     for key in ('sysadmin_password', 'bmc_password'):
         if key in form:
             secrets[key] = decode_password(form[key], key)
-    if form.get('name') not in (None, fields['name']):
-        raise exception.InvalidInput(reason='name %s does not match the name %s of the '
-                                            'bootstrap values' % (form['name'], fields['name']))
-    for key in ('description', 'location'):
-        value = form.get(key, payload.get(key))
-        if value is not None:
-            fields[key] = value
-    if 'release' in form:
-        fields['software_version'] = form['release']
-    fields.update(bootstrap_address=address, region_name=_region_name(form),
-                  saved_payload=payload)
+    fields['region_name'] = _region_name(form)
     if 'peer_group' in form:
         # The copy of the group it is a member of, added with it: the controller resolves it.
         fields['peer_group'] = str(form['peer_group'])

@@ -81,21 +81,25 @@ def _update_as_peer(ctx, subcloud, form):
                                                          state=subcloud.deploy_status))
 
 
-def _add_secondary(ctx, form):
-    policy.authorize(rules.SECONDARY, ctx)
-    request = subcloud_values.secondary_create_request(form)
+def _new_subcloud(ctx, request):
+    """The unsaved Subcloud of an add's checked ``request``."""
     fields = request.fields
     payload = fields.pop('saved_payload')
     group_id = (states.DEFAULT_GROUP_ID if request.group_ref is None
                 else _group_id(ctx, request.group_ref, 'Invalid group_id'))
     if 'peer_group' in fields:
         fields['peer_group_id'] = _peer_group_id(ctx, fields.pop('peer_group'))
-    subcloud = objects.Subcloud(
+    return objects.Subcloud(
         group_id=group_id,
         rehome_data=objects.Subcloud.make_rehome_data(payload, fields['bootstrap_address']),
         **fields)
+
+
+def _add_secondary(ctx, form):
+    policy.authorize(rules.SECONDARY, ctx)
+    request = subcloud_values.secondary_create_request(form)
     return base.manager().add_secondary_subcloud(
-        ctx, subcloud, objects.Subcloud.encrypt_secrets(request.secrets))
+        ctx, _new_subcloud(ctx, request), objects.Subcloud.encrypt_secrets(request.secrets))
 
 
 class SubcloudDetailController(base.RestController):
@@ -151,15 +155,7 @@ class SubcloudsController(base.RestController):
             return _answer(ctx, _add_secondary(ctx, form))
         policy.authorize(rules.CREATE, ctx)
         request = subcloud_values.create_request(form)
-        fields = request.fields
-        payload = fields.pop('saved_payload')
-        group_id = (states.DEFAULT_GROUP_ID if request.group_ref is None
-                    else _group_id(ctx, request.group_ref, 'Invalid group_id'))
-        subcloud = objects.Subcloud(
-            group_id=group_id,
-            rehome_data=objects.Subcloud.make_rehome_data(payload, fields['bootstrap_address']),
-            **fields)
-        added = base.manager().add_subcloud(ctx, subcloud,
+        added = base.manager().add_subcloud(ctx, _new_subcloud(ctx, request),
                                             objects.Subcloud.encrypt_secrets(request.secrets))
         return _answer(ctx, added)
 
