@@ -45,7 +45,8 @@ def peer_group_get_all(context):
 
 def _taken(error):
     """The 409 of a duplicate: the UUID (a copy the peer site already made) or the name."""
-    if 'peer_group_uuid' in (error.columns or ()):
+    # SQLite names the column; PostgreSQL the constraint (subcloud_peer_group_peer_group_uuid_key).
+    if any('peer_group_uuid' in column for column in error.columns or ()):
         return exception.SubcloudPeerGroupUUIDTaken()
     return exception.SubcloudPeerGroupNameTaken()
 
