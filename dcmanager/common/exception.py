@@ -321,6 +321,16 @@ class LeaderTermStale(Conflict):
                'term here (%(current)s): the writer no longer leads the group')
 
 
+class LeaderConflict(Conflict):
+    msg_fmt = ('Peer group %(name)s is led by %(leader)s in leader term %(term)s here: a write '
+               'naming another leader in the same term is refused')
+
+
+class PeerGroupAuditInProgress(Conflict):
+    msg_fmt = ('An audit of peer group %(name)s is in progress on this site; it is audited '
+               'again at the next cycle')
+
+
 class SubcloudPeerGroupUUIDTaken(Conflict):
     msg_fmt = 'A subcloud peer group with this UUID already exists'
 

@@ -12,9 +12,10 @@ Every call is bounded: a token request, when one is needed, and the API's answer
 gives (a heartbeat: its interval less a second). A failure is a typed ``OutboundError``
 (``service='peer'``, or ``'identity'`` for the token request): ``TargetUnreachable``,
 ``TargetTimedOut``, ``AuthenticationRefused`` (401/403), ``TargetNotFound`` (404),
-``StaleLeaderTerm`` (the peer's ``LeaderTermStale`` refusal), or ``AnswerRejected`` (any other
-status, an answer that is not JSON, no endpoint in the catalog), with the peer's error class in
-``error`` when it said one. Nothing is read from the text of an answer.
+``StaleLeaderTerm`` (the peer's ``LeaderTermStale`` or ``LeaderConflict`` refusal), or
+``AnswerRejected`` (any other status, an answer that is not JSON, no endpoint in the catalog),
+with the peer's error class in ``error`` when it said one. Nothing is read from the text of an
+answer.
 
 Every write of a group's data carries the writer's leader term of the group (``leader-term``).
 """
@@ -137,7 +138,7 @@ class PeerClient:
         code = answer.get('error')
         if status == 404:
             cls, kind = exception.TargetNotFound, 'not-found'
-        elif code == 'LeaderTermStale':
+        elif code in ('LeaderTermStale', 'LeaderConflict'):
             cls, kind = exception.StaleLeaderTerm, 'stale-term'
         if status is not None:
             reason = 'HTTP %s%s' % (status, ': %s' % answer['description']

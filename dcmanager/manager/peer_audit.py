@@ -1,21 +1,28 @@
 """The peer-group audit of this site's side: what the heartbeat alone does not repair.
 
 Every ``[peer] audit_interval`` seconds, and at once when a peer site answers again, for each
-peer site that is ``available``:
+peer site that is ``available``, each group with a primary association with it is audited
+under the lease of the group's audit (one audit of a group at a time on the site, whichever
+manager runs it; the peer's ``PATCH .../audit`` here takes the same lease):
 
-- a primary association left ``out-of-sync`` (a member or the group changed, or the peer came
-  back after a failure) is synced again: the request is the same compare-and-set as an
-  operator's ``sync`` (``syncing``, owned by this manager), so one manager of the site runs it
-  and an association already syncing is left to its sync;
+- a group this site leads tells its copy there its leader, leader term, migration status and
+  state (``PATCH .../audit``), then compares the copy's members with its own, by region: a
+  member missing there, or a copy there of a subcloud that left the group, makes the
+  association ``out-of-sync`` (synced again below); a copy there that is not a secondary copy
+  (both sites hold the subcloud as their own) makes it ``failed``, naming them. A copy gone
+  there makes the association ``out-of-sync`` (the next sync makes it again).
+- a group the peer leads now (its copy has a newer term: it refused our view, or we learned it
+  before) takes the peer's leadership here (a compare-and-set on the term): this site's
+  operators and syncs no longer write it, and the association is ``failed``, saying so.
+- the alarm 280.005 is raised while a group this site is the preferred site of (priority 0
+  here) is led by another site, and cleared when this site leads it again or it is gone.
+- a primary association left ``out-of-sync`` is synced again: the request is the same
+  compare-and-set as an operator's ``sync`` (``syncing``, owned by this manager).
 - the copies a forced delete left on the peer (``peer_cleanup``) are removed there; the record
-  goes only once they are gone;
-- each group this site leads tells its copy there its leader, leader term, migration status and
-  state (``PATCH .../audit``): a copy gone there makes the association ``out-of-sync`` (the
-  next sync makes it again); a copy with a newer term (the peer leads the group now) makes it
-  ``failed``, saying so, and nothing more is written there.
+  goes only once they are gone.
 
-Nothing is deleted on an empty or unreadable answer: the cleanup deletes only the copies the
-peer lists in its copy of the group, and the record stays when anything failed.
+Nothing is deleted on an empty or unreadable answer: the audit only changes statuses, the
+sync deletes only the copies the peer lists, and the cleanup record stays when anything failed.
 """
 
 from oslo_log import log as logging
@@ -24,9 +31,19 @@ from dcmanager import objects
 from dcmanager.common import context as dc_context
 from dcmanager.common import exception, states
 from dcmanager.drivers import peer as peer_driver
-from dcmanager.manager import peer_sync
+from dcmanager.manager import peer_groups, peer_sync
+from dcmanager.objects import site_alarm, system_peer
 
 LOG = logging.getLogger(__name__)
+
+# Names a status message lists at most.
+_LISTED = 10
+
+
+def _names(names):
+    names = sorted(names)
+    more = ' and %d more' % (len(names) - _LISTED) if len(names) > _LISTED else ''
+    return ', '.join(names[:_LISTED]) + more
 
 
 class PeerAudit:
@@ -44,16 +61,19 @@ class PeerAudit:
             if peer.availability_state != states.PEER_AVAILABLE:
                 continue
             try:
-                self._leadership(context, peer)
+                self._groups(context, peer)
                 self._resync(context, peer)
                 self._cleanup(context, peer)
             except Exception:
                 LOG.exception('The audit of system peer %s failed', peer.peer_name)
+        try:
+            _clear_alarms_of_gone_groups(context)
+        except Exception:
+            LOG.exception('The alarms of deleted peer groups were not cleared')
 
-    def _leadership(self, context, peer):
+    def _groups(self, context, peer):
         associations = [a for a in objects.PeerGroupAssociation.list(context)
-                        if a.system_peer_id == peer.id and a.is_primary()
-                        and a.sync_status != states.ASSOCIATION_SYNC_SYNCING]
+                        if a.system_peer_id == peer.id and a.is_primary()]
         if not associations:
             return
         local = objects.LocalSystem.get(context)
@@ -61,46 +81,30 @@ class PeerAudit:
                                         peer.manager_username,
                                         objects.SystemPeer.get_password(context, peer.id))
         for association in associations:
-            group = objects.SubcloudPeerGroup.get_by_id(context, association.peer_group_id)
-            view = {'peer_uuid': local.system_uuid, 'peer_group_name': group.peer_group_name,
-                    'group_priority': group.group_priority, 'group_state': group.group_state,
-                    'system_leader_id': group.system_leader_id,
-                    'system_leader_name': group.system_leader_name,
-                    'migration_status': group.migration_status or 'none',
-                    'leader_term': group.leader_term}
-            try:
-                client.patch('subcloud-peer-groups/%s/audit' % group.peer_group_uuid, view)
-            except exception.TargetNotFound:
-                self._mark(context, association, states.ASSOCIATION_SYNC_OUT_OF_SYNC,
-                           'The copy of peer group %s is not on %s: the next sync makes it '
-                           'again.' % (group.peer_group_name, peer.peer_name))
-            except exception.StaleLeaderTerm as e:
-                self._mark(context, association, states.ASSOCIATION_SYNC_FAILED,
-                           'Site %s holds peer group %s with a newer leader term: this site no '
-                           'longer leads it (%s).' % (peer.peer_name, group.peer_group_name,
-                                                      e.reason))
-            except exception.OutboundError as e:
-                LOG.warning('The audit of peer group %s on %s failed: %s',
-                            group.peer_group_name, peer.peer_name, e)
-                return
-
-    @staticmethod
-    def _mark(context, association, status, message):
-        if (association.sync_status, association.sync_message) == (status, message):
-            return  # said already
-        association.sync_status = status
-        association.sync_message = message
-        try:
-            association.save(context, not_syncing=True)
-        except (exception.PeerGroupAssociationBusy, exception.PeerGroupAssociationNotFound):
-            return
-        LOG.warning('Peer group association %s: %s: %s', association.id, status, message)
+            with objects.SubcloudPeerGroup.audit_lease(
+                    context, association.peer_group_id, self.syncer.host,
+                    objects.SubcloudPeerGroup.AUDIT_LEASE_SECONDS) as held:
+                if not held:
+                    continue  # another manager audits it now
+                try:
+                    _GroupAudit(context, client, peer, local, association).run()
+                except (exception.SubcloudPeerGroupNotFound,
+                        exception.PeerGroupAssociationNotFound):
+                    continue  # deleted meanwhile
+                except exception.OutboundError as e:
+                    LOG.warning('The audit of the peer groups on %s stopped: %s',
+                                peer.peer_name, e)
+                    return  # the peer stopped answering: its heartbeat tells
 
     def _resync(self, context, peer):
+        local = objects.LocalSystem.get(context)
         for association in objects.PeerGroupAssociation.list(context):
             if association.system_peer_id != peer.id or not association.is_primary() or \
                     association.sync_status != states.ASSOCIATION_SYNC_OUT_OF_SYNC:
                 continue
+            group = objects.SubcloudPeerGroup.get_by_id(context, association.peer_group_id)
+            if not peer_groups.led_here(group, local):
+                continue  # the leader syncs it
             association.sync_status = states.ASSOCIATION_SYNC_SYNCING
             association.sync_message = None
             try:
@@ -125,3 +129,184 @@ class PeerAudit:
             objects.PeerGroupAssociation.cleanup_done(context, row.id)
             LOG.info('The copies of peer group %s left on %s by a forced delete are gone',
                      row.peer_group_name, peer.peer_name)
+
+
+class _GroupAudit:
+    """The audit of one group with a primary association, under the group's audit lease."""
+
+    def __init__(self, context, client, peer, local, association):
+        self.context, self.client, self.peer, self.local = context, client, peer, local
+        # Read again under the lease: what the audit compares is the current state.
+        self.association = objects.PeerGroupAssociation.get_by_id(context, association.id)
+        self.group = objects.SubcloudPeerGroup.get_by_id(context, association.peer_group_id)
+        self.path = 'subcloud-peer-groups/%s' % self.group.peer_group_uuid
+
+    def run(self):
+        try:
+            if peer_groups.led_here(self.group, self.local):
+                self._lead()
+            else:
+                self._follow()
+        finally:
+            # Of this site's state only: said even when the peer does not answer.
+            self._priority_alarm()
+
+    def _lead(self):
+        if self.association.sync_status == states.ASSOCIATION_SYNC_SYNCING:
+            return  # the sync under way writes the copy
+        group = self.group
+        view = {'peer_uuid': self.local.system_uuid, 'peer_group_name': group.peer_group_name,
+                'group_priority': group.group_priority, 'group_state': group.group_state,
+                'system_leader_id': group.system_leader_id,
+                'system_leader_name': group.system_leader_name,
+                'migration_status': group.migration_status or 'none',
+                'leader_term': group.leader_term}
+        try:
+            self.client.patch(self.path + '/audit', view)
+        except exception.TargetNotFound:
+            self._mark(states.ASSOCIATION_SYNC_OUT_OF_SYNC,
+                       'The copy of peer group %s is not on %s: the next sync makes it again.'
+                       % (group.peer_group_name, self.peer.peer_name))
+            return
+        except exception.StaleLeaderTerm as e:
+            self._follow(refused=e.reason)
+            return
+        self._compare_members()
+
+    def _compare_members(self):
+        try:
+            rows = self.client.get(self.path + '/subclouds')['subclouds']
+            copies = {row['region-name']: row for row in rows}
+        except (KeyError, TypeError) as e:
+            LOG.warning('The members of the copy of peer group %s on %s were unreadable (%r): '
+                        'compared at the next audit', self.group.peer_group_name,
+                        self.peer.peer_name, e)
+            return
+        members = {m.region_name: m for m in objects.Subcloud.list(
+            self.context, peer_group_id=self.group.id)
+            if m.deploy_status not in states.SECONDARY_DEPLOY_STATES}
+        owned = [m.name for region, m in members.items() if region in copies and
+                 copies[region].get('deploy-status') not in states.SECONDARY_DEPLOY_STATES]
+        missing = [m.name for region, m in members.items() if region not in copies]
+        left = [str(row.get('name') or region) for region, row in copies.items()
+                if region not in members and
+                row.get('deploy-status') in states.SECONDARY_DEPLOY_STATES]
+        site = self.peer.peer_name
+        if owned:
+            self._mark(states.ASSOCIATION_SYNC_FAILED,
+                       'Subcloud(s) %s of peer group %s are not secondary copies on %s: both '
+                       'sites hold them as their own. Check which site manages them.'
+                       % (_names(owned), self.group.peer_group_name, site))
+        elif missing or left:
+            parts = (['%d subcloud(s) missing there (%s)' % (len(missing), _names(missing))]
+                     if missing else []) + \
+                (['%d copies of subclouds no longer in the group (%s)' % (len(left),
+                                                                         _names(left))]
+                 if left else [])
+            self._mark(states.ASSOCIATION_SYNC_OUT_OF_SYNC,
+                       'The audit found the copy on %s differs: %s; the next sync pushes it.'
+                       % (site, '; '.join(parts)))
+
+    def _follow(self, refused=None):
+        """The peer leads the group (it refused our view, or we learned it before): take its
+        leadership when its term is newer than ours."""
+        group, site = self.group, self.peer.peer_name
+        try:
+            copy = self.client.get(self.path)
+        except exception.TargetNotFound:
+            LOG.warning('Peer group %s is led by %s, which does not hold it: nothing changed',
+                        group.peer_group_name, group.system_leader_name or site)
+            return
+        term, leader = copy.get('leader_term'), copy.get('system_leader_id')
+        if not isinstance(term, int) or isinstance(term, bool) or not isinstance(leader, str) \
+                or not system_peer.is_uuid(leader):
+            LOG.warning('The copy of peer group %s on %s was unreadable: nothing changed',
+                        group.peer_group_name, site)
+            return
+        if term > group.leader_term:
+            self._take(copy, term, leader)
+            return
+        if term == group.leader_term and leader.lower() != (group.system_leader_id or '').lower():
+            # Same term, another leader there: neither site gives way on its own.
+            self._mark(states.ASSOCIATION_SYNC_FAILED,
+                       'Site %s holds peer group %s led by %s in the same leader term (%d): '
+                       'the two sites disagree on its leader; nothing was written there.'
+                       % (site, group.peer_group_name, copy.get('system_leader_name') or leader,
+                          term))
+            return
+        if refused is not None:
+            LOG.warning('Site %s refused the audit of peer group %s: %s', site,
+                        group.peer_group_name, refused)
+        if not peer_groups.led_here(group, self.local):
+            self._not_led()
+
+    def _take(self, copy, term, leader):
+        """The copy's leadership, of a newer term, taken here."""
+        group = self.group
+        if not group.follow(self.context, leader, str(copy.get('system_leader_name') or ''),
+                            term, _migration_status(copy.get('migration_status'))):
+            return  # another writer took a term at least as new meanwhile
+        LOG.warning('Peer group %(name)s is led by %(leader)s in leader term %(term)d (as its '
+                    'copy on %(site)s says)', {'name': group.peer_group_name, 'term': term,
+                                                'site': self.peer.peer_name,
+                                                'leader': group.system_leader_name or leader})
+        if peer_groups.led_here(group, self.local):
+            self._mark(states.ASSOCIATION_SYNC_OUT_OF_SYNC,
+                       'Site %s says this site leads peer group %s in leader term %d, newer '
+                       'than this site had: taken; the next sync pushes the group there.'
+                       % (self.peer.peer_name, group.peer_group_name, term))
+        else:
+            self._not_led()
+
+    def _not_led(self):
+        group = self.group
+        self._mark(states.ASSOCIATION_SYNC_FAILED,
+                   'Peer group %s is led by %s now (leader term %d): this site no longer leads '
+                   'it, and does not sync it.' % (group.peer_group_name,
+                                                 group.system_leader_name or
+                                                 group.system_leader_id, group.leader_term))
+
+    def _priority_alarm(self):
+        group = self.group
+        entity = site_alarm.peer_group_entity(group.peer_group_uuid)
+        if group.is_primary() and not peer_groups.led_here(group, self.local):
+            leader = group.system_leader_name or group.system_leader_id
+            if objects.SiteAlarm.raise_alarm(
+                    self.context, site_alarm.PEER_GROUP_NOT_LED, entity, site_alarm.MAJOR,
+                    'Peer group %s is led by %s (leader term %d), not by this site, its '
+                    'preferred site (priority 0 here)' % (group.peer_group_name, leader,
+                                                           group.leader_term),
+                    'Once this site and its subclouds are stable, migrate the group back to '
+                    'it: dcmanager subcloud-peer-group migrate %s' % group.peer_group_name):
+                LOG.warning('Peer group %s is led by %s, not by its preferred site: alarm %s '
+                            'raised', group.peer_group_name, leader,
+                            site_alarm.PEER_GROUP_NOT_LED)
+        elif objects.SiteAlarm.clear(self.context, site_alarm.PEER_GROUP_NOT_LED, entity):
+            LOG.info('Peer group %s is led by its preferred site: alarm %s cleared',
+                     group.peer_group_name, site_alarm.PEER_GROUP_NOT_LED)
+
+    def _mark(self, status, message):
+        association = self.association
+        if (association.sync_status, association.sync_message) == (status, message):
+            return  # said already
+        association.sync_status = status
+        association.sync_message = message
+        try:
+            association.save(self.context, not_syncing=True)
+        except (exception.PeerGroupAssociationBusy, exception.PeerGroupAssociationNotFound):
+            return
+        LOG.warning('Peer group association %s: %s: %s', association.id, status, message)
+
+
+def _migration_status(value):
+    return value if value in (states.MIGRATION_MIGRATING, states.MIGRATION_COMPLETE) else None
+
+
+def _clear_alarms_of_gone_groups(context):
+    groups = {site_alarm.peer_group_entity(g.peer_group_uuid)
+              for g in objects.SubcloudPeerGroup.list(context)}
+    for alarm in objects.SiteAlarm.list(context):
+        if alarm.alarm_id == site_alarm.PEER_GROUP_NOT_LED and alarm.entity not in groups:
+            objects.SiteAlarm.clear(context, alarm.alarm_id, alarm.entity)
+            LOG.info('Alarm %s of a deleted peer group cleared (%s)', alarm.alarm_id,
+                     alarm.entity)

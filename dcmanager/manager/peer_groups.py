@@ -52,13 +52,17 @@ def check_writer(context, group, as_peer):
     check_led_here(context, group)
 
 
+def led_here(group, local):
+    """True if ``local`` (the LocalSystem) is the group's leader."""
+    return (group.system_leader_id or '').lower() == local.system_uuid.lower()
+
+
 def check_led_here(context, group):
     """SubcloudPeerGroupNotPrimary for a non-primary copy, SubcloudPeerGroupNotLed for a group
     another site leads (after a migration)."""
     if not group.is_primary():
         raise exception.SubcloudPeerGroupNotPrimary()
-    local = objects.LocalSystem.get(context)
-    if (group.system_leader_id or '').lower() != local.system_uuid.lower():
+    if not led_here(group, objects.LocalSystem.get(context)):
         raise exception.SubcloudPeerGroupNotLed(
             name=group.peer_group_name, leader=group.system_leader_name or group.system_leader_id)
 
@@ -87,11 +91,13 @@ def delete(context, group_id, as_peer=False):
     LOG.info('Deleted subcloud peer group %s', group_id)
 
 
-def audit_copy(context, group_id, view):
+def audit_copy(context, group_id, view, host):
     """Take the leader site's ``view`` of the group (PATCH .../audit) into its copy here: its
-    leader, leader term, migration status and state. A view with an older term than the copy's
-    is LeaderTermStale (its sender no longer leads the group); the sender must be the leader it
-    names, and one of this site's system peers."""
+    leader, leader term, migration status and state, under the lease of the group's audit
+    (PeerGroupAuditInProgress while another audit of it runs). A view with an older term than
+    the copy's is LeaderTermStale (its sender no longer leads the group), one naming another
+    leader in the copy's own term LeaderConflict; the sender must be the leader it names, and
+    one of this site's system peers."""
     group = objects.SubcloudPeerGroup.get_by_id(context, group_id)
     check_writer(context, group, as_peer=True)
     if view['peer_uuid'].lower() != view['system_leader_id'].lower():
@@ -102,9 +108,22 @@ def audit_copy(context, group_id, view):
     except exception.SystemPeerNotFound:
         raise exception.InvalidInput(reason='Invalid peer_uuid: no system peer of this site has '
                                             'this UUID') from None
+    with objects.SubcloudPeerGroup.audit_lease(
+            context, group_id, host, objects.SubcloudPeerGroup.AUDIT_LEASE_SECONDS) as held:
+        if not held:
+            raise exception.PeerGroupAuditInProgress(name=group.peer_group_name)
+        _take_view(context, objects.SubcloudPeerGroup.get_by_id(context, group_id), view)
+    return {'message': None}
+
+
+def _take_view(context, group, view):
     if view['leader_term'] < group.leader_term:
         raise exception.LeaderTermStale(name=group.peer_group_name, term=view['leader_term'],
                                         current=group.leader_term)
+    if view['leader_term'] == group.leader_term and \
+            view['system_leader_id'].lower() != (group.system_leader_id or '').lower():
+        raise exception.LeaderConflict(name=group.peer_group_name, term=group.leader_term,
+                                       leader=group.system_leader_name or group.system_leader_id)
     changes = {'system_leader_id': view['system_leader_id'].lower(),
                'system_leader_name': view['system_leader_name'],
                'leader_term': view['leader_term']}
@@ -121,4 +140,3 @@ def audit_copy(context, group_id, view):
         group.save(context)
         LOG.info('Peer group %(name)s (copy): %(fields)s from its leader\'s audit',
                  {'name': group.peer_group_name, 'fields': ', '.join(changed)})
-    return {'message': None}

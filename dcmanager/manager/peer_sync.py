@@ -16,6 +16,10 @@ our user there (the peer role; ``drivers/peer.py``):
    them and they are still ``secondary`` copies (an empty, partial or unreadable answer deletes
    nothing).
 
+Every write there carries the group's leader term (``leader_term``, ``leader-term`` for the
+group): the peer refuses one older than its copy's (the peer leads the group now), and the
+sync fails, saying so.
+
 Then ``in-sync`` on both sites, or ``failed`` with a message naming what failed. Every status
 write here, progress included, is a compare-and-set on ``syncing`` owned by this manager: a
 member changed meanwhile (``out-of-sync``), a new request or a delete wins, and a sync recovered
@@ -137,6 +141,11 @@ class Syncer:
         group = objects.SubcloudPeerGroup.get_by_id(context, association.peer_group_id)
         peer = objects.SystemPeer.get_by_id(context, association.system_peer_id)
         local = objects.LocalSystem.get(context)
+        if (group.system_leader_id or '').lower() != local.system_uuid.lower():
+            # Its leader syncs it (a peer took the leadership since the sync was asked for).
+            raise SyncFailed('Peer group %s is led by %s: this site does not sync it.'
+                             % (group.peer_group_name,
+                                group.system_leader_name or group.system_leader_id))
         client = peer_driver.PeerClient(self.pool, peer.manager_endpoint, peer.manager_username,
                                         objects.SystemPeer.get_password(context, peer.id))
         push = _Push(client, peer, group, association, local)
@@ -255,8 +264,8 @@ class _Push:
                 self.copy_association_id = mine[0]['id']
             else:
                 self.copy_association_id = self.client.post('peer-group-associations', {
-                    'peer_group_id': self.copy['id'],
-                    'system_peer_id': self.peer_self['id']})['id']
+                    'peer_group_id': self.copy['id'], 'system_peer_id': self.peer_self['id'],
+                    'leader_term': self.group.leader_term})['id']
             self.copy_association_status(status, strict=True)
         except (exception.OutboundError, KeyError, TypeError) as e:
             self._fail('The association of the copy on %s could not be written'
@@ -265,7 +274,7 @@ class _Push:
     def copy_association_status(self, status, strict=False):
         try:
             self.client.patch('peer-group-associations/%d' % self.copy_association_id,
-                              {'sync_status': status})
+                              {'sync_status': status, 'leader_term': self.group.leader_term})
         except exception.OutboundError as e:
             if strict:
                 raise
@@ -325,7 +334,8 @@ class _Push:
         if admin_password:
             values['admin_password'] = admin_password
         body = {'bootstrap_values': values, 'bootstrap_address': subcloud.bootstrap_address,
-                'region_name': subcloud.region_name, 'name': subcloud.name}
+                'region_name': subcloud.region_name, 'name': subcloud.name,
+                'leader_term': self.group.leader_term}
         for key in ('description', 'location'):
             if getattr(subcloud, key, None) is not None:
                 body[key] = getattr(subcloud, key)

@@ -103,7 +103,7 @@ class ManagerEndpoint:
 
     @messaging.expected_exceptions(exception.DCManagerException)
     def audit_peer_group_copy(self, context, group_id, view):
-        return peer_groups.audit_copy(context, group_id, view)
+        return peer_groups.audit_copy(context, group_id, view, self.syncer.host)
 
     @messaging.expected_exceptions(exception.DCManagerException)
     def set_peer_group_association_sync_status(self, context, association_id, sync_status):

@@ -6,7 +6,7 @@
 """
 
 from dcmanager.common import exception, integers
-from dcmanager.db import api as db_api
+from dcmanager.db import geo_api
 from dcmanager.objects import base, fields
 
 REGISTRY = base.DCManagerObjectRegistry
@@ -30,7 +30,7 @@ class PeerGroupAssociation(base.DCManagerObject):
     @classmethod
     def get_by_id(cls, context, association_id):
         return cls._from_db_object(context, cls(),
-                                   db_api.association_get(context, association_id))
+                                   geo_api.association_get(context, association_id))
 
     @classmethod
     def get_by_ref(cls, context, ref):
@@ -43,7 +43,7 @@ class PeerGroupAssociation(base.DCManagerObject):
 
     @classmethod
     def list(cls, context, peer_group_id=None):
-        return cls._from_db_objects(context, db_api.association_get_all(
+        return cls._from_db_objects(context, geo_api.association_get_all(
             context, peer_group_id=peer_group_id))
 
     def is_primary(self):
@@ -52,7 +52,7 @@ class PeerGroupAssociation(base.DCManagerObject):
     def create(self, context=None, owner=None):
         """Insert it; a ``syncing`` one is owned by the manager ``owner``."""
         context = context or self._context
-        self._from_db_object(context, self, db_api.association_create(
+        self._from_db_object(context, self, geo_api.association_create(
             context, self._changed_values(), owner=owner))
 
     def save(self, context=None, owner=None, not_syncing=False):
@@ -61,30 +61,30 @@ class PeerGroupAssociation(base.DCManagerObject):
         context = context or self._context
         changes = self._changed_values()
         if changes:
-            self._from_db_object(context, self, db_api.association_update(
+            self._from_db_object(context, self, geo_api.association_update(
                 context, self.id, changes, owner=owner, not_syncing=not_syncing))
 
     def destroy(self, context=None):
-        db_api.association_destroy(context or self._context, self.id)
+        geo_api.association_destroy(context or self._context, self.id)
 
     def destroy_leaving_cleanup(self, context, group):
         """Delete it (forced: its peer site could not be reached) and record that the peer
         still holds the copies of ``group``, for the peer-group audit to remove there."""
-        db_api.association_destroy_leaving_cleanup(context or self._context, self.id,
+        geo_api.association_destroy_leaving_cleanup(context or self._context, self.id,
                                                    group.peer_group_uuid, group.peer_group_name)
 
     @staticmethod
     def pending_cleanups(context, system_peer_id=None):
         """The rows of the copies left on peer sites by forced deletes."""
-        return db_api.peer_cleanup_get_all(context, system_peer_id=system_peer_id)
+        return geo_api.peer_cleanup_get_all(context, system_peer_id=system_peer_id)
 
     @staticmethod
     def cleanup_done(context, cleanup_id):
-        db_api.peer_cleanup_done(context, cleanup_id)
+        geo_api.peer_cleanup_done(context, cleanup_id)
 
     def is_owned_by(self, context, host):
         """Whether this association's sync is ``syncing`` and run by the manager ``host``."""
-        row = db_api.association_get(context or self._context, self.id)
+        row = geo_api.association_get(context or self._context, self.id)
         return row.sync_status == 'syncing' and row.sync_owner == host
 
     def write_owned(self, context, host, **values):
@@ -93,10 +93,10 @@ class PeerGroupAssociation(base.DCManagerObject):
         ``sync_status`` other than ``syncing`` ends the ownership. True if written."""
         # The column is naive UTC; the field is aware.
         created_at = self.created_at.replace(tzinfo=None)
-        return db_api.association_update_owned(context or self._context, self.id, host,
+        return geo_api.association_update_owned(context or self._context, self.id, host,
                                                created_at, values)
 
     @staticmethod
     def recover_syncing(context, recoveries, host, binary, down_time, at_start=False):
-        return db_api.association_recover_syncing(context, recoveries, host, binary, down_time,
+        return geo_api.association_recover_syncing(context, recoveries, host, binary, down_time,
                                                   at_start=at_start)

@@ -5,10 +5,12 @@ and a leadership term (``leader_term``, from 1): the site that leads the group
 (``system_leader_id``) is the only one whose operators may change it.
 """
 
+import contextlib
+import datetime
 import uuid
 
 from dcmanager.common import exception, integers
-from dcmanager.db import api as db_api
+from dcmanager.db import geo_api
 from dcmanager.objects import base, fields, system_peer
 
 REGISTRY = base.DCManagerObjectRegistry
@@ -19,6 +21,9 @@ FIRST_TERM = 1
 class SubcloudPeerGroup(base.DCManagerObject):
     # Version 1.0: initial version
     VERSION = '1.0'
+    # The longest a group's audit holds its lease: a manager that died in one blocks the
+    # group's audits this long at most (an audit is a few bounded calls to the peer site).
+    AUDIT_LEASE_SECONDS = 120
 
     fields = dict(base.DCManagerObject.fields, **{
         'id': fields.IntegerField(read_only=True),
@@ -35,7 +40,7 @@ class SubcloudPeerGroup(base.DCManagerObject):
 
     @classmethod
     def get_by_id(cls, context, group_id):
-        return cls._from_db_object(context, cls(), db_api.peer_group_get(context, group_id))
+        return cls._from_db_object(context, cls(), geo_api.peer_group_get(context, group_id))
 
     @classmethod
     def get_by_ref(cls, context, ref):
@@ -49,14 +54,14 @@ class SubcloudPeerGroup(base.DCManagerObject):
         if system_peer.is_uuid(ref):
             try:
                 return cls._from_db_object(context, cls(),
-                                           db_api.peer_group_get_by_uuid(context, ref.lower()))
+                                           geo_api.peer_group_get_by_uuid(context, ref.lower()))
             except exception.SubcloudPeerGroupNotFound:
                 pass
-        return cls._from_db_object(context, cls(), db_api.peer_group_get_by_name(context, ref))
+        return cls._from_db_object(context, cls(), geo_api.peer_group_get_by_name(context, ref))
 
     @classmethod
     def list(cls, context):
-        return cls._from_db_objects(context, db_api.peer_group_get_all(context))
+        return cls._from_db_objects(context, geo_api.peer_group_get_all(context))
 
     def is_primary(self):
         return self.group_priority == 0
@@ -71,7 +76,7 @@ class SubcloudPeerGroup(base.DCManagerObject):
             self.peer_group_uuid = str(uuid.uuid4())
         if not self.obj_attr_is_set('leader_term'):
             self.leader_term = FIRST_TERM
-        self._from_db_object(context, self, db_api.peer_group_create(context,
+        self._from_db_object(context, self, geo_api.peer_group_create(context,
                                                                      self._changed_values()))
 
     def save(self, context=None):
@@ -81,18 +86,55 @@ class SubcloudPeerGroup(base.DCManagerObject):
             raise exception.DCManagerException('A peer group UUID is immutable')
         if changes:
             self._from_db_object(context, self,
-                                 db_api.peer_group_update(context, self.id, changes))
+                                 geo_api.peer_group_update(context, self.id, changes))
 
     def destroy(self, context=None):
         """Delete this group (its members leave it); SubcloudPeerGroupAssociated while an
         association uses it."""
-        db_api.peer_group_destroy(context or self._context, self.id)
+        geo_api.peer_group_destroy(context or self._context, self.id)
 
     def status(self, context=None):
         """The counters of its members, with the group's id and name."""
-        counters = db_api.peer_group_status(context or self._context, self.id)
+        counters = geo_api.peer_group_status(context or self._context, self.id)
         return dict({'peer_group_id': self.id, 'peer_group_name': self.peer_group_name},
                     **counters)
 
     def has_associations(self, context=None):
-        return db_api.peer_group_has_associations(context or self._context, self.id)
+        return geo_api.peer_group_has_associations(context or self._context, self.id)
+
+    def check_term(self, term):
+        """LeaderTermStale if ``term``, the peer site's term of the group sent with a write to
+        this copy or its members (None: not sent), is older than the copy's."""
+        if term is not None and term < self.leader_term:
+            raise exception.LeaderTermStale(name=self.peer_group_name, term=term,
+                                            current=self.leader_term)
+
+    def follow(self, context, leader_id, leader_name, term, migration_status=None):
+        """Take the leadership of ``term`` (newer than this group's, a compare-and-set in the
+        database): True if it was written (the object then holds it), False if the group has
+        that term or a newer one already."""
+        values = {'system_leader_id': leader_id.lower(), 'system_leader_name': leader_name,
+                  'leader_term': term, 'migration_status': migration_status}
+        if not geo_api.peer_group_follow(context or self._context, self.id, term, values):
+            return False
+        for name, value in values.items():
+            setattr(self, name, value)
+        self.obj_reset_changes(list(values))
+        return True
+
+    @staticmethod
+    @contextlib.contextmanager
+    def audit_lease(context, group_id, host, seconds):
+        """Hold the lease of the group's audit for the block: it yields True when taken (and
+        releases it after), False when another audit of the group holds it (a manager that
+        died holds it ``seconds`` at most)."""
+        owner = '%s/%s' % (host, uuid.uuid4().hex[:12])
+        now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        until = now + datetime.timedelta(seconds=seconds)
+        if not geo_api.peer_group_claim_audit(context, group_id, owner, now, until):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            geo_api.peer_group_release_audit(context, group_id, owner)

@@ -8,7 +8,7 @@ import uuid
 
 from dcmanager.common import crypto, exception, integers
 from dcmanager.conf import CONF
-from dcmanager.db import api as db_api
+from dcmanager.db import geo_api
 from dcmanager.objects import base, fields
 
 REGISTRY = base.DCManagerObjectRegistry
@@ -37,9 +37,9 @@ class LocalSystem(base.DCManagerObject):
     def get(cls, context):
         """The local system, created from ``[DEFAULT] system_uuid``/``system_name`` by the first
         caller (any process of the site) when the database has none yet."""
-        row = db_api.local_system_get(context)
+        row = geo_api.local_system_get(context)
         if row is None:
-            row = db_api.local_system_create(context, CONF.system_uuid or str(uuid.uuid4()),
+            row = geo_api.local_system_create(context, CONF.system_uuid or str(uuid.uuid4()),
                                              CONF.system_name)
         return cls._from_db_object(context, cls(), row)
 
@@ -56,7 +56,7 @@ class LocalSystem(base.DCManagerObject):
                                                 stored=local.system_uuid)
         if CONF.system_name != local.system_name:
             local = cls._from_db_object(context, cls(),
-                                        db_api.local_system_rename(context, CONF.system_name))
+                                        geo_api.local_system_rename(context, CONF.system_name))
         return local
 
 
@@ -87,7 +87,7 @@ class SystemPeer(base.DCManagerObject):
 
     @classmethod
     def get_by_id(cls, context, peer_id):
-        return cls._from_db_object(context, cls(), db_api.system_peer_get(context, peer_id))
+        return cls._from_db_object(context, cls(), geo_api.system_peer_get(context, peer_id))
 
     @classmethod
     def get_by_ref(cls, context, ref):
@@ -99,44 +99,44 @@ class SystemPeer(base.DCManagerObject):
         ref = str(ref)
         if is_uuid(ref):
             return cls._from_db_object(context, cls(),
-                                       db_api.system_peer_get_by_uuid(context, ref.lower()))
-        return cls._from_db_object(context, cls(), db_api.system_peer_get_by_name(context, ref))
+                                       geo_api.system_peer_get_by_uuid(context, ref.lower()))
+        return cls._from_db_object(context, cls(), geo_api.system_peer_get_by_name(context, ref))
 
     @staticmethod
     def get_password(context, peer_id):
         """The clear password of the peer's user (``manager-username``): for the call to the
         peer site only, never to be logged or returned."""
-        return crypto.decrypt(db_api.system_peer_get(context, peer_id).manager_password)
+        return crypto.decrypt(geo_api.system_peer_get(context, peer_id).manager_password)
 
     # The heartbeat watch (manager/peer_monitor.py): the state is in the row, not a field.
 
     @staticmethod
     def watched(context):
         """(id, heartbeat_interval) of the peers that have an association."""
-        return db_api.system_peer_watched(context)
+        return geo_api.system_peer_watched(context)
 
     @staticmethod
     def claim_heartbeat(context, peer_id, interval, owner, now, lease_until):
-        return db_api.system_peer_claim_heartbeat(context, peer_id, interval, owner, now,
+        return geo_api.system_peer_claim_heartbeat(context, peer_id, interval, owner, now,
                                                   lease_until)
 
     @staticmethod
     def record_heartbeat(context, peer_id, owner, success):
-        return db_api.system_peer_record_heartbeat(context, peer_id, owner, success)
+        return geo_api.system_peer_record_heartbeat(context, peer_id, owner, success)
 
     @staticmethod
     def set_availability(context, peer_id, owner, availability, message=None):
-        return db_api.system_peer_set_availability(context, peer_id, owner, availability,
+        return geo_api.system_peer_set_availability(context, peer_id, owner, availability,
                                                    message)
 
     @staticmethod
     def release_watch(context, peer_id, owner):
-        db_api.system_peer_release_watch(context, peer_id, owner)
+        geo_api.system_peer_release_watch(context, peer_id, owner)
 
     @classmethod
     def list(cls, context):
         """Every system peer, ordered by id."""
-        return cls._from_db_objects(context, db_api.system_peer_get_all(context))
+        return cls._from_db_objects(context, geo_api.system_peer_get_all(context))
 
     def create(self, context=None, password=None):
         """Insert this peer with ``password`` (the ciphertext of ``encrypt_password``);
@@ -145,7 +145,7 @@ class SystemPeer(base.DCManagerObject):
             raise exception.DCManagerException('System peer already created')
         context = context or self._context
         values = dict(self._changed_values(), manager_password=password)
-        self._from_db_object(context, self, db_api.system_peer_create(context, values))
+        self._from_db_object(context, self, geo_api.system_peer_create(context, values))
 
     def save(self, context=None, password=None):
         """Write the changed fields (and ``password``, a ciphertext, if given). A changed
@@ -157,15 +157,15 @@ class SystemPeer(base.DCManagerObject):
             values['manager_password'] = password
         if not values:
             return []
-        db_obj, marked = db_api.system_peer_update(
+        db_obj, marked = geo_api.system_peer_update(
             context, self.id, values, out_of_sync='peer_controller_gateway_ip' in values)
         self._from_db_object(context, self, db_obj)
         return marked
 
     def destroy(self, context=None):
         """Delete this peer; SystemPeerAssociated while an association uses it."""
-        db_api.system_peer_destroy(context or self._context, self.id)
+        geo_api.system_peer_destroy(context or self._context, self.id)
 
     def peer_groups(self, context=None):
         """The rows of the peer groups associated with this peer."""
-        return db_api.system_peer_peer_groups(context or self._context, self.id)
+        return geo_api.system_peer_peer_groups(context or self._context, self.id)

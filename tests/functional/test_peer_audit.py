@@ -2,6 +2,7 @@
 that refuses every connection: what it asks for, and what it never does on a failure."""
 
 import base64
+import datetime
 import uuid
 
 import pytest
@@ -68,3 +69,47 @@ def test_a_cleanup_stays_recorded_until_the_copies_are_gone(api, site, associati
     with db_api.get_engine().connect() as conn:
         left = conn.execute(sa.select(models.PeerCleanup)).all()
     assert [row.peer_group_name for row in left] == ['pg1']
+
+
+def _not_led_here(group_id):
+    """The group led by another site in a newer term, as once its peer took it over."""
+    _set(models.SubcloudPeerGroup, group_id, system_leader_id=str(uuid.uuid4()),
+         system_leader_name='site-c', leader_term=2)
+
+
+def _alarms(api):
+    return [(a['alarm_id'], a['entity'], a['severity'])
+            for a in api.get('/v1.0/site-alarms').json['site_alarms']]
+
+
+def test_a_preferred_group_led_elsewhere_raises_280_005_until_it_is_gone(api, site,
+                                                                         association):
+    group = api.get('/v1.0/subcloud-peer-groups/pg1').json
+    _not_led_here(group['id'])
+    site.manager.audit.run()
+    site.manager.audit.run()
+    entity = 'peer_group=%s' % group['peer_group_uuid']
+    assert _alarms(api) == [('280.005', entity, 'major')]
+    alarm, = api.get('/v1.0/site-alarms').json['site_alarms']
+    assert 'led by site-c (leader term 2), not by this site' in alarm['reason']
+    assert 'dcmanager subcloud-peer-group migrate pg1' in alarm['repair']
+    api.delete('%s/%d?force=true' % (ASSOCIATIONS, association['id']))
+    api.delete('/v1.0/subcloud-peer-groups/%d' % group['id'])
+    site.manager.audit.run()
+    assert _alarms(api) == []
+
+
+def test_a_group_whose_audit_is_under_way_elsewhere_is_left_to_it(api, site, association):
+    group = api.get('/v1.0/subcloud-peer-groups/pg1').json
+    _not_led_here(group['id'])
+    until = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) + \
+        datetime.timedelta(seconds=60)
+    _set(models.SubcloudPeerGroup, group['id'], audit_owner='other-manager/1',
+         audit_lease_until=until)
+    site.manager.audit.run()
+    assert _alarms(api) == []
+    # Its manager died: the lease ends, and the next audit takes the group.
+    _set(models.SubcloudPeerGroup, group['id'],
+         audit_lease_until=until - datetime.timedelta(seconds=120))
+    site.manager.audit.run()
+    assert [a[0] for a in _alarms(api)] == ['280.005']

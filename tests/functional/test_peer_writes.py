@@ -460,3 +460,98 @@ def test_only_the_peer_audits_and_only_a_copy(api, peer, copy):
     resp = peer.patch_json('%s/%d/audit' % (GROUPS, primary['id']), _view(), headers=JSON,
                            status=409)
     assert resp.json['error'] == 'SubcloudPeerGroupIsPrimary'
+
+
+def test_an_audit_naming_another_leader_in_the_same_term_is_refused(api, peer, copy):
+    """Two leaders in one term (split leadership): the copy gives way to neither."""
+    site_c = str(uuid.uuid4())
+    api.post_json('/v1.0/system-peers', {
+        'peer_uuid': site_c, 'peer_name': 'site-c', 'manager_endpoint': 'http://127.0.0.1:9/v3',
+        'manager_username': 'dcmanager',
+        'manager_password': base64.b64encode(b'Peer-Secret*43').decode(),
+        'peer_controller_gateway_address': '127.0.2.3'})
+    path = '%s/%s/audit' % (GROUPS, copy['peer_group_uuid'])
+    resp = peer.patch_json(path, _view(peer_uuid=site_c, system_leader_id=site_c,
+                                       system_leader_name='site-c'), headers=JSON, status=409)
+    assert resp.json['error'] == 'LeaderConflict'
+    assert api.get('%s/%d' % (GROUPS, copy['id'])).json == copy
+    # In a newer term the other leader is taken.
+    peer.patch_json(path, _view(peer_uuid=site_c, system_leader_id=site_c,
+                                system_leader_name='site-c', leader_term='4'))
+    assert api.get('%s/%d' % (GROUPS, copy['id'])).json['system_leader_name'] == 'site-c'
+
+
+def _lease(group_id, owner, seconds):
+    until = (datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+             + datetime.timedelta(seconds=seconds))
+    with db_api.get_engine().begin() as conn:
+        conn.execute(sa.update(models.SubcloudPeerGroup)
+                     .where(models.SubcloudPeerGroup.id == group_id)
+                     .values(audit_owner=owner, audit_lease_until=until,
+                             updated_at=models.SubcloudPeerGroup.updated_at))
+
+
+def test_an_audit_waits_for_the_one_under_way(api, peer, copy):
+    """Another audit of the group holds its lease: 409, nothing written; once that lease
+    has ended (its manager died), the audit is taken, and the lease is released after."""
+    path = '%s/%s/audit' % (GROUPS, copy['peer_group_uuid'])
+    _lease(copy['id'], 'site:other-manager/1', 60)
+    resp = peer.patch_json(path, _view(leader_term='4'), headers=JSON, status=409)
+    assert resp.json['error'] == 'PeerGroupAuditInProgress'
+    assert api.get('%s/%d' % (GROUPS, copy['id'])).json == copy
+    _lease(copy['id'], 'site:other-manager/1', -1)
+    peer.patch_json(path, _view(leader_term='4'))
+    assert api.get('%s/%d' % (GROUPS, copy['id'])).json['leader_term'] == 4
+    with db_api.get_engine().connect() as conn:
+        row = conn.execute(sa.select(models.SubcloudPeerGroup).where(
+            models.SubcloudPeerGroup.id == copy['id'])).one()
+    assert (row.audit_owner, row.audit_lease_until) == (None, None)
+
+
+# ------------------------------------------------------------------ the writer's leader term
+
+def test_a_member_write_with_an_older_leader_term_is_refused(api, peer, copy):
+    """The copy is at term 3: a push of term 2 comes from a site that no longer leads the
+    group, and adds or changes nothing; term 3 is taken."""
+    form, files = _secondary_form(peer_group=str(copy['id']), leader_term='2')
+    resp = forms.post_add(peer, form, files, status=409, headers=JSON)
+    assert resp.json['error'] == 'LeaderTermStale'
+    assert forms.list_state(api)['subclouds'] == []
+    form, files = _secondary_form(peer_group=str(copy['id']), leader_term='3')
+    added = forms.post_add(peer, form, files).json
+    path = '%s/%s' % (SUBCLOUDS, REGION)
+    resp = peer.patch_json(path, {'description': 'stale', 'leader_term': 2}, headers=JSON,
+                           status=409)
+    assert resp.json['error'] == 'LeaderTermStale'
+    assert api.get(path + '/detail').json == added
+    assert peer.patch_json(path, {'description': 'now', 'leader_term': '3'}).json[
+        'description'] == 'now'
+
+
+def test_an_association_write_with_an_older_leader_term_is_refused(api, peer, copy, site_a):
+    body = {'peer_group_id': str(copy['id']), 'system_peer_id': str(site_a['id'])}
+    resp = peer.post_json(ASSOCIATIONS, dict(body, leader_term='2'), headers=JSON, status=409)
+    assert resp.json['error'] == 'LeaderTermStale'
+    assert _assoc_rows() == []
+    assoc = peer.post_json(ASSOCIATIONS, dict(body, leader_term='3')).json
+    path = '%s/%d' % (ASSOCIATIONS, assoc['id'])
+    resp = peer.patch_json(path, {'sync_status': 'in-sync', 'leader_term': '2'}, headers=JSON,
+                           status=409)
+    assert resp.json['error'] == 'LeaderTermStale'
+    assert api.get(path).json['sync-status'] == 'syncing'
+    assert peer.patch_json(path, {'sync_status': 'in-sync', 'leader_term': 3}).json[
+        'sync-status'] == 'in-sync'
+    for resp in (peer.patch_json(path, {'leader_term': '3'}, headers=JSON, status=400),
+                 api.patch_json(path.replace(str(assoc['id']), '999'), {'leader_term': '3'},
+                                headers=JSON, status=404)):
+        assert resp.json['description']
+
+
+def test_an_operator_sends_no_leader_term(api, site_a):
+    group = api.post_json(GROUPS, {'peer-group-name': 'pg1'}).json
+    resp = api.post_json(ASSOCIATIONS, {'peer_group_id': group['id'],
+                                        'system_peer_id': site_a['id'],
+                                        'peer_group_priority': 2, 'leader_term': 1},
+                         headers=JSON, status=400)
+    assert 'leader_term is sent by the peer site' in resp.json['description']
+    assert _assoc_rows() == []

@@ -252,19 +252,84 @@ def test_a_copy_removed_on_b_is_made_again_by_the_audit(sites, synced):
         MEMBERS - 1
 
 
-def test_a_copy_with_a_newer_leader_term_fences_a(sites, synced):
-    """B's copy says a newer term (B leads the group now, as after a migration): A's audit is
-    refused, and A's association says this site no longer leads the group."""
+def test_a_member_missing_on_b_is_pushed_again_by_the_audit(sites, synced):
+    """A secondary copy gone from B: A's audit compares the members, marks the association
+    out-of-sync naming it, and syncs it again."""
+    a, b = sites
+    assoc_id = synced['association']['id']
+    member = sorted(_copies(b))[0]
+    b.call('DELETE', 'subclouds/%s' % member, user=two_sites.PEER_USER)
+    _wait('the copy made again on B', lambda: member in _copies(b), timeout=30)
+    assert _settled(a, assoc_id)['sync-status'] == 'in-sync'
+    assert '1 subcloud(s) missing there' in a.log_text()
+
+
+def test_a_copy_naming_a_in_a_newer_term_gives_a_that_term(sites, synced):
+    """B's copy says A leads in a newer term than A has (A lost its own record): A takes that
+    term, still leading, and syncs the group again."""
     a, b = sites
     assoc_id = synced['association']['id']
     uuid_ = synced['group']['peer_group_uuid']
     copy = b.get('subcloud-peer-groups/%s' % uuid_)
+    term = copy['leader_term'] + 5
     b.call('PATCH', 'subcloud-peer-groups/%d' % copy['id'], user=two_sites.PEER_USER,
-           json={'leader-term': str(copy['leader_term'] + 5)})
-    fenced = _wait('A fenced', lambda: (lambda x: x if x['sync-status'] == 'failed' else None)(
-        _association(a, assoc_id)), timeout=30)
-    assert 'newer leader term' in fenced['sync-message']
-    assert b.get('subcloud-peer-groups/%s' % uuid_)['leader_term'] == copy['leader_term'] + 5
+           json={'leader-term': str(term)})
+    _wait('A at the newer term', lambda: a.get(
+        'subcloud-peer-groups/%s' % uuid_)['leader_term'] == term, timeout=30)
+    group = a.get('subcloud-peer-groups/%s' % uuid_)
+    assert group['system_leader_id'] == a.system_uuid
+    assert _settled(a, assoc_id)['sync-status'] == 'in-sync'
+    assert not [x for x in a.get('site-alarms')['site_alarms'] if x['alarm_id'] == '280.005']
+
+
+def _lead_on_b(b, uuid_, leader, term):
+    """B's copy of the group led by ``leader`` in ``term``, as B's migration writes it (the
+    next part of the work): written in B's database here."""
+    assert b.write_database(
+        'UPDATE subcloud_peer_group SET system_leader_id = :id, system_leader_name = :name, '
+        'leader_term = :term WHERE peer_group_uuid = :uuid', id=leader.system_uuid,
+        name=leader.name, term=term, uuid=uuid_) == 1
+
+
+def _alarms(site, alarm_id):
+    return [x for x in site.get('site-alarms')['site_alarms'] if x['alarm_id'] == alarm_id]
+
+
+def test_b_leading_the_group_is_followed_by_a_with_the_alarm(sites, synced):
+    """B leads the group in a newer term: A's audit is refused, A takes B's leadership (its
+    operators and its sync no longer write the group) and raises 280.005, A being the
+    preferred site; once A leads again in a newer term, the alarm is cleared and the group
+    synced again."""
+    a, b = sites
+    assoc_id = synced['association']['id']
+    uuid_ = synced['group']['peer_group_uuid']
+    term = a.get('subcloud-peer-groups/%s' % uuid_)['leader_term'] + 1
+    _lead_on_b(b, uuid_, b, term)
+    _wait('A following B', lambda: a.get(
+        'subcloud-peer-groups/%s' % uuid_)['system_leader_id'] == b.system_uuid, timeout=30)
+    group = a.get('subcloud-peer-groups/%s' % uuid_)
+    assert (group['leader_term'], group['system_leader_name']) == (term, b.name)
+    followed = _association(a, assoc_id)
+    assert followed['sync-status'] == 'failed'
+    assert 'is led by %s now' % b.name in followed['sync-message']
+    alarm, = _wait('the alarm', lambda: _alarms(a, '280.005'), timeout=30)
+    assert alarm['severity'] == 'major' and alarm['entity'] == 'peer_group=%s' % uuid_
+    assert 'migrate' in alarm['repair']
+    refused = a.call('PATCH', 'subcloud-peer-groups/%s' % uuid_, expect=None,
+                     json={'max-subcloud-rehoming': '3'})
+    assert refused.status_code == 409, refused.text
+    refused = a.call('PATCH', 'peer-group-associations/%d/sync' % assoc_id, data=b'',
+                     headers={'Content-Type': 'application/json'}, expect=None)
+    assert refused.status_code == 409, refused.text
+    # Several audits later the alarm is still one alarm, logged once.
+    time.sleep(12)
+    assert len(_alarms(a, '280.005')) == 1
+    assert a.log_text().count('alarm 280.005 raised') == 1
+    _lead_on_b(b, uuid_, a, term + 1)
+    _wait('A leading again', lambda: a.get(
+        'subcloud-peer-groups/%s' % uuid_)['system_leader_id'] == a.system_uuid, timeout=30)
+    _wait('the alarm cleared', lambda: not _alarms(a, '280.005'), timeout=30)
+    assert _settled(a, assoc_id)['sync-status'] == 'in-sync'
 
 
 def test_delete_with_b_down_is_refused_then_forced_and_cleaned_on_b(sites, synced):

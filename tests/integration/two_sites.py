@@ -22,6 +22,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import os
+import sqlite3
 import uuid
 
 import requests
@@ -116,6 +117,13 @@ class Site:
         """Stop the site's process by its pid (its database stays)."""
         if self.proc is not None:
             stop_site_process(self.proc, STOP_WITHIN)
+
+    def write_database(self, statement, **params):
+        """Run one SQL write on the site's own database while it runs (SQLite): what a later
+        part (a migration) writes, made here by hand."""
+        path = os.path.join(self.workdir, 'state', 'dcmanager.sqlite')
+        with contextlib.closing(sqlite3.connect(path, timeout=30)) as conn, conn:
+            return conn.execute(statement, params).rowcount
 
     def log_tail(self, size=4000):
         with open(os.path.join(self.workdir, 'site.log'), errors='replace') as f:

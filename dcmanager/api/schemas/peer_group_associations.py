@@ -17,7 +17,11 @@ CREATE = {
     'additionalProperties': False,
 }
 # What the peer site sends for its copy of a group: no priority (that is the copy's group's).
-CREATE_NON_PRIMARY = dict(CREATE, required=['peer_group_id', 'system_peer_id'])
+# ``leader_term``: the peer site's term of the group, sent with its writes to its copies; one
+# older than the copy's here is refused (its sender no longer leads the group).
+LEADER_TERM = schemas.integer(1, 2 ** 31 - 1)
+CREATE_NON_PRIMARY = dict(CREATE, properties=dict(CREATE['properties'], leader_term=LEADER_TERM),
+                          required=['peer_group_id', 'system_peer_id'])
 
 UPDATE = {
     'type': 'object',
@@ -25,6 +29,7 @@ UPDATE = {
         'peer_group_priority': schemas.integer(*PRIORITY_RANGE),
         # Written by the primary site on its peer's non-primary copy (the peer role).
         'sync_status': {'type': 'string', 'enum': sorted(states.ASSOCIATION_SYNC.states)},
+        'leader_term': LEADER_TERM,
     },
     'minProperties': 1,
     'additionalProperties': False,
@@ -38,6 +43,7 @@ DELETE_QUERY = {
 }
 
 MESSAGES = {name: 'Invalid %s' % name
-            for name in ('peer_group_id', 'system_peer_id', 'peer_group_priority', 'sync_status')}
+            for name in ('peer_group_id', 'system_peer_id', 'peer_group_priority', 'sync_status',
+                         'leader_term')}
 MESSAGES['force'] = 'Invalid force value: "true" or "false"'
 

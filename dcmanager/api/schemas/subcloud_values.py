@@ -30,12 +30,14 @@ _SECRET_KEY = re.compile(r'(password|passwd|_pass$|secret|token)', re.IGNORECASE
 @dataclasses.dataclass
 class Request:
     """A checked request: ``fields`` of the Subcloud object, ``secrets`` (plain, to be encrypted
-    at once), ``group_ref`` as typed (or None), ``force`` (update only)."""
+    at once), ``group_ref`` as typed (or None), ``force`` (update only), ``leader_term`` (the
+    peer site's, of a secondary copy's group; or None)."""
 
     fields: dict
     secrets: dict
     group_ref: object = None
     force: bool = False
+    leader_term: int = None
 
 
 def _flag(value):
@@ -203,7 +205,8 @@ def secondary_create_request(form):
     if 'peer_group' in form:
         # The copy of the group it is a member of, added with it: the controller resolves it.
         fields['peer_group'] = str(form['peer_group'])
-    return Request(fields=fields, secrets=secrets, group_ref=form.get('group_id'))
+    return Request(fields=fields, secrets=secrets, group_ref=form.get('group_id'),
+                   leader_term=form.get('leader_term'))
 
 
 def _update_network(form, system_mode):
@@ -272,7 +275,8 @@ def update_request(form, current_name, system_mode, secondary_region=None):
     for key in ('sysadmin_password', 'bmc_password'):
         if key in form:
             secrets[key] = decode_password(form[key], key)
-    return Request(fields=fields, secrets=secrets, group_ref=form.get('group_id'), force=force)
+    return Request(fields=fields, secrets=secrets, group_ref=form.get('group_id'), force=force,
+                   leader_term=form.get('leader_term'))
 
 
 def _redeploy_address(form):

@@ -60,8 +60,12 @@ CREATE = {
 REGION_NAME = {'type': 'string', 'pattern': r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$'}
 # POST with secondary=true (the peer site, for its copy): no enrollment, so no sysadmin password
 # is needed; the region is the primary's.
+# ``leader_term``: the peer site's term of the group it syncs the copy into; one older than the
+# copy's here is refused (its sender no longer leads the group).
+LEADER_TERM = schemas.integer(1, 2 ** 31 - 1)
 CREATE_SECONDARY = dict(
-    CREATE, properties=dict(CREATE['properties'], region_name=REGION_NAME, peer_group=_REF),
+    CREATE, properties=dict(CREATE['properties'], region_name=REGION_NAME, peer_group=_REF,
+                            leader_term=LEADER_TERM),
     required=['bootstrap_values', 'bootstrap-address', 'region_name'])
 
 # PATCH /v1.0/subclouds/<ref>/redeploy (``dcmanager subcloud redeploy``): all optional. The
@@ -144,7 +148,8 @@ UPDATE = {
 # PATCH of a secondary copy (the peer site): also the fields its sync sends with the bootstrap
 # values (the region, which cannot change, and the release).
 UPDATE_SECONDARY = dict(UPDATE, properties=dict(UPDATE['properties'], region_name=REGION_NAME,
-                                                release=CREATE['properties']['release']))
+                                                release=CREATE['properties']['release'],
+                                                leader_term=LEADER_TERM))
 
 _DECODE = 'Failed to decode subcloud %s, verify the password is base64 encoded'
 
@@ -157,6 +162,7 @@ MESSAGES = {
     'description': 'Invalid description: a string of at most 255 characters',
     'location': 'Invalid location: a string of at most 255 characters',
     'release': 'Invalid release: <major>.<minor>, for example 24.09',
+    'leader_term': 'Invalid leader_term: an integer from 1',
     'name': 'name invalid',
     'migrate': 'Invalid migrate value: "true" or "false"',
     'enroll': 'Invalid enroll value: "true" or "false"',

@@ -105,3 +105,37 @@ def peer_group_status(context, group_id):
 def peer_group_has_associations(context, group_id):
     return context.session.query(sa.select(_ASSOC.id).where(
         _ASSOC.peer_group_id == group_id).exists()).scalar()
+
+
+@writer
+def peer_group_claim_audit(context, group_id, owner, now, until):
+    """Take the lease of the group's audit for ``owner`` (a token of one claim) until
+    ``until``, unless another claim's lease is current at ``now``: True if taken."""
+    stmt = (sa.update(_PG)
+            .where(_PG.id == group_id,
+                   sa.or_(_PG.audit_owner.is_(None), _PG.audit_lease_until.is_(None),
+                          _PG.audit_lease_until < now))
+            # A lease is not a change of the group: its updated-at stays.
+            .values(audit_owner=owner, audit_lease_until=until, updated_at=_PG.updated_at))
+    return bool(context.session.execute(
+        stmt.execution_options(synchronize_session=False)).rowcount)
+
+
+@writer
+def peer_group_release_audit(context, group_id, owner):
+    """End the lease of ``owner``'s claim (nothing if it is no longer its)."""
+    context.session.execute(
+        sa.update(_PG).where(_PG.id == group_id, _PG.audit_owner == owner)
+        .values(audit_owner=None, audit_lease_until=None, updated_at=_PG.updated_at)
+        .execution_options(synchronize_session=False))
+
+
+@writer
+def peer_group_follow(context, group_id, term, values):
+    """Write the leadership of a newer ``term`` (``values``: the leader, the term, the
+    migration status) unless the group already has that term or a newer one: True if
+    written."""
+    stmt = (sa.update(_PG).where(_PG.id == group_id, _PG.leader_term < term)
+            .values(**values))
+    return bool(context.session.execute(
+        stmt.execution_options(synchronize_session=False)).rowcount)

@@ -19,8 +19,21 @@ from dcmanager.common import exception
 from dcmanager.policies import peer_group_associations as rules
 
 
+def _leader_term(body, as_peer):
+    """The peer site's ``leader_term`` of the group, taken out of ``body`` (None if not sent);
+    an operator does not send one."""
+    term = body.pop('leader_term', None)
+    if term is not None and not as_peer:
+        raise exception.InvalidInput(reason='leader_term is sent by the peer site that leads '
+                                            'the group, with its writes to its copies')
+    return term
+
+
 def _update_body(request, as_peer):
     body = schemas.validate(schema.UPDATE, forms.json_object(request), schema.MESSAGES)
+    term = _leader_term(body, as_peer)
+    if not body:
+        raise exception.InvalidInput(reason='peer_group_priority or sync_status is required')
     if len(body) > 1:
         raise exception.InvalidInput(
             reason='peer_group_priority and sync_status cannot be updated at the same time.')
@@ -32,7 +45,7 @@ def _update_body(request, as_peer):
         raise exception.InvalidInput(
             reason='sync_status is written by the site that leads the group, on its peer\'s '
                    'copy; here, sync the association (PATCH .../sync)')
-    return body
+    return body, term
 
 
 def _as_peer(ctx, association, operator_rule):
@@ -54,6 +67,7 @@ def _new_association(ctx, body):
         raise exception.InvalidInput(
             reason='peer_group_priority is set on a primary association only (its group\'s '
                    'priority is 0); peer group %s is non-primary here' % group.peer_group_name)
+    group.check_term(_leader_term(body, as_peer))
     if not as_peer:
         schemas.validate(schema.CREATE, body, schema.MESSAGES)
     return objects.PeerGroupAssociation(**body), as_peer
@@ -112,8 +126,9 @@ class PeerGroupAssociationsController(base.RestController):
         policy.authorize_any(ctx, rules.MODIFY, rules.NON_PRIMARY)
         association = objects.PeerGroupAssociation.get_by_ref(ctx, association_ref)
         as_peer = _as_peer(ctx, association, rules.MODIFY)
-        body = _update_body(pecan.request, as_peer)
+        body, term = _update_body(pecan.request, as_peer)
         if as_peer:
+            objects.SubcloudPeerGroup.get_by_id(ctx, association.peer_group_id).check_term(term)
             return views.association(base.manager().set_peer_group_association_sync_status(
                 ctx, association.id, body['sync_status']))
         return views.association(base.manager().update_peer_group_association(

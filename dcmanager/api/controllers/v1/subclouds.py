@@ -95,11 +95,21 @@ def _new_subcloud(ctx, request):
         **fields)
 
 
+def _check_term(ctx, peer_group_id, term):
+    """LeaderTermStale when the peer site's ``term`` of the copy of the group a secondary copy
+    is written into is older than the copy's here (its sender no longer leads the group)."""
+    if term is not None and peer_group_id is not None:
+        objects.SubcloudPeerGroup.get_by_id(ctx, peer_group_id).check_term(term)
+
+
 def _add_secondary(ctx, form):
     policy.authorize(rules.SECONDARY, ctx)
     request = subcloud_values.secondary_create_request(form)
+    subcloud = _new_subcloud(ctx, request)
+    _check_term(ctx, subcloud.peer_group_id if subcloud.obj_attr_is_set('peer_group_id')
+                else None, request.leader_term)
     return base.manager().add_secondary_subcloud(
-        ctx, _new_subcloud(ctx, request), objects.Subcloud.encrypt_secrets(request.secrets))
+        ctx, subcloud, objects.Subcloud.encrypt_secrets(request.secrets))
 
 
 class SubcloudDetailController(base.RestController):
@@ -177,6 +187,7 @@ class SubcloudsController(base.RestController):
             subcloud.group_id = _group_id(ctx, request.group_ref, 'Invalid group')
         if 'peer_group' in request.fields:
             subcloud.peer_group_id = _peer_group_id(ctx, request.fields.pop('peer_group'))
+        _check_term(ctx, subcloud.peer_group_id, request.leader_term)
         payload = request.fields.pop('saved_payload', None)
         if payload is not None:
             subcloud.rehome_data = objects.Subcloud.make_rehome_data(
