@@ -162,6 +162,15 @@ class AnswerRejected(OutboundError):
     KINDS = ('status', 'malformed', 'tls', 'plain-http')
 
 
+class RehomeInProgress(AnswerRejected):
+    """The subcloud refused a rehome (HTTP 409) because it already runs one: nothing was
+    started."""
+
+    msg_fmt = 'The subcloud at %(target)s refused the rehome: %(reason)s'
+    formats = {}
+    KINDS = ('in-progress',)
+
+
 class TargetNotFound(OutboundError):
     """The target answered 404: what was asked for does not exist there."""
 

@@ -21,6 +21,14 @@ opts = [
                       'at most connect_timeout + read_timeout in all, and never longer than '
                       '[audit] interval, so a subcloud that hangs is offline within two '
                       'intervals plus one audit.'),
+    cfg.FloatOpt('rehome_timeout', default=600.0, min=1.0,
+                 help='Seconds a migration waits at most for one subcloud\'s rehome to end '
+                      '(from its start, every poll included); a rehome still running then is '
+                      'a failed one. Raise it if your subclouds\' rehomes take longer.'),
+    cfg.FloatOpt('rehome_poll_interval', default=1.0, min=0.05,
+                 help='Seconds between two reads of a subcloud\'s rehome state while a '
+                      'migration waits for its rehome to end. Each read takes at most '
+                      'connect_timeout + read_timeout.'),
     cfg.StrOpt('ca_file',
                help='CA bundle that signs the subclouds\' certificates (https). Unset: the '
                     'system\'s trusted CAs.'),

@@ -1,9 +1,12 @@
-"""Client of one subcloud: its audit agent (and later its rehome entry point), through the identity
-layer.
+"""Client of one subcloud: its audit agent and its rehome entry point, through the identity layer.
 
 A real StarlingX subcloud and ``dcmanager-subcloud-sim`` answer the same paths: the identity API at
-``<identity_url>`` (Keystone v3) and the audit agent at ``PATCH <agent_url>/v1/dcaudit``.
+``<identity_url>`` (Keystone v3), the audit agent at ``PATCH <agent_url>/v1/dcaudit`` and the
+rehome entry point at ``POST``/``GET <agent_url>/v1/rehome`` (its states: ``REHOME_STATES``).
 """
+
+import logging
+import time
 
 from keystoneauth1 import exceptions as ks_exc
 
@@ -11,8 +14,15 @@ from dcmanager.common import crypto, exception
 from dcmanager.conf import CONF
 from dcmanager.drivers import identity, pools, transport
 
+LOG = logging.getLogger(__name__)
+
 # Said, instead of a timeout or a TLS failure, of an https URL whose port answers plain HTTP.
 PLAIN_HTTP = 'the port answers plain HTTP, not TLS; set [subcloud] scheme = http'
+
+# The states of a subcloud's last rehome (``GET /v1/rehome``): none asked (or the subcloud lost
+# it), under way, ended well (the subcloud points at the new system controller), ended badly.
+REHOME_IDLE, REHOMING, REHOMED, REHOME_FAILED = 'idle', 'rehoming', 'rehomed', 'failed'
+REHOME_STATES = (REHOME_IDLE, REHOMING, REHOMED, REHOME_FAILED)
 
 
 def _host(address):
@@ -109,21 +119,112 @@ class SubcloudClient:
         ``identity_info``), ``service='agent'`` for the agent's answer, an answer that is not
         JSON included (``AnswerRejected`` of kind ``malformed``).
         """
+        # The audit only reads, so a connection the server closed under us (an idle keep-alive
+        # one) is safely tried once more.
+        return self._call('PATCH', '/v1/dcaudit', {name: '' for name in audits},
+                          self._limit(within), 'the audit agent', retry_connection=True)
+
+    def start_rehome(self, system_controller_address, bootstrap_address, within=None):
+        """POST /v1/rehome: ask the subcloud to re-point itself at the system controller at
+        ``system_controller_address``, reached by it at ``bootstrap_address`` (its own address,
+        as the migrating site knows it). Returns the agent's answer, ``{"state": "rehoming"}``:
+        the rehome is under way; follow it with ``rehome_state`` or ``wait_rehome``.
+
+        Bounded like ``audit`` (connect + read timeouts, and ``within`` when given). Raises:
+        ``RehomeInProgress`` (an ``AnswerRejected``, ``status`` 409, ``kind`` ``in-progress``)
+        when the subcloud already runs a rehome (nothing was started); otherwise the
+        ``OutboundError`` of ``audit``: ``AuthenticationRefused`` for a refused password or
+        token, ``TargetUnreachable``, ``TargetTimedOut``, ``AnswerRejected`` (``status`` 400: a
+        body the agent refused). After a ``TargetUnreachable`` or ``TargetTimedOut`` the rehome
+        may or may not have started: ``rehome_state`` tells.
+        """
+        body = {'system_controller': {'address': system_controller_address},
+                'bootstrap_address': bootstrap_address}
+        try:
+            # Never sent twice on a failed connection (unlike the audit): a POST is not
+            # idempotent, and the connection may have broken after the subcloud took it and
+            # started the rehome. keystoneauth's single re-send after a 401 (a renewed token)
+            # is safe: a 401 means the agent refused the request without acting on it.
+            answer = self._call('POST', '/v1/rehome', body, self._limit(within),
+                                'the rehome entry point', retry_connection=False)
+        except exception.AnswerRejected as e:
+            if e.status == 409 and e.service == 'agent':
+                raise exception.RehomeInProgress(
+                    target=e.target, reason='a rehome is already in progress (HTTP 409)',
+                    status=409, service='agent') from None
+            raise
+        return _rehome_view(answer, self.agent_url, ('state',))
+
+    def rehome_state(self, within=None):
+        """GET /v1/rehome: ``{"state", "system_controller", "reason"}`` of the subcloud's last
+        rehome: ``state`` one of ``REHOME_STATES``; ``system_controller`` the one it points at
+        after a rehome (``{"address": ...}``, or None); ``reason`` why it failed (or None).
+
+        Bounded and typed as ``audit`` (read only, so a failed connection is tried once more);
+        an answer without a known state is ``AnswerRejected`` of kind ``malformed``.
+        """
+        # Only reads, so a connection closed under us is safely tried once more (as the audit).
+        answer = self._call('GET', '/v1/rehome', None, self._limit(within),
+                            'the rehome entry point', retry_connection=True)
+        return _rehome_view(answer, self.agent_url, ('state', 'system_controller', 'reason'))
+
+    def wait_rehome(self, within=None, poll=None):
+        """Poll ``rehome_state`` every ``poll`` seconds (``[subcloud] rehome_poll_interval``)
+        until the rehome is no longer ``rehoming``, for at most ``within`` seconds in all
+        (``[subcloud] rehome_timeout``), every call included; return the last view
+        (``rehome_state``): ``rehomed``, ``failed`` (its ``reason`` says why) or ``idle`` (the
+        subcloud has no rehome: it never got one, or lost it).
+
+        A poll that finds the subcloud unreachable or hung (``TargetUnreachable``,
+        ``TargetTimedOut``) is tried again at the next poll: a subcloud may be briefly away
+        during its rehome. Any other ``OutboundError`` of ``rehome_state`` is raised at once.
+        When ``within`` is over: ``TargetTimedOut`` (``kind`` ``deadline``, ``service``
+        ``agent``) saying that the rehome did not end within ``within`` seconds.
+        """
+        within = CONF.subcloud.rehome_timeout if within is None else within
+        poll = CONF.subcloud.rehome_poll_interval if poll is None else poll
+        until = time.monotonic() + within
+        last = 'no answer yet'
+        while (left := until - time.monotonic()) > 0:
+            try:
+                view = self.rehome_state(within=left)
+            except (exception.TargetUnreachable, exception.TargetTimedOut) as e:
+                if not last.startswith('no answer:'):
+                    LOG.warning('Rehome of %s: %s; polling on until it ends', self.agent_url, e)
+                last = 'no answer: %s' % e.reason
+            else:
+                if view['state'] != REHOMING:
+                    return view
+                last = 'still rehoming'
+            time.sleep(max(min(poll, until - time.monotonic()), 0))
+        raise exception.TargetTimedOut(
+            'The rehome of the subcloud at %s did not end within %g s (%s)'
+            % (self.agent_url, within, last),
+            target=self.agent_url, kind='deadline', service='agent',
+            reason='the rehome did not end within %g s (%s)' % (within, last))
+
+    def _limit(self, within):
+        """Seconds one call may take: the pool's connect + read timeouts, at most ``within``."""
         limit = self.connect_timeout + self.read_timeout
-        if within is not None:
-            limit = min(limit, within)
+        return limit if within is None else min(limit, within)
+
+    def _call(self, method, path, body, limit, what, retry_connection):
+        """``method`` ``path`` of the agent within ``limit`` seconds in all (the token request
+        included): its JSON answer, or the typed ``OutboundError``. ``retry_connection``: send
+        it once more when the connection failed (only for a request that is safe to repeat);
+        a timeout is never retried (it would double the time a hung subcloud holds the
+        caller)."""
         with transport.deadline(limit):
             try:
                 try:
-                    resp = self._patch(audits)
+                    resp = self._send(method, path, body)
                 except ks_exc.ConnectFailure:
-                    # The audit only reads, so a connection the server closed under us (an
-                    # idle keep-alive one) is safely tried once more; a timeout is not (it
-                    # would double the time a hung subcloud holds the audit).
-                    resp = self._patch(audits)
+                    if not retry_connection:
+                        raise
+                    resp = self._send(method, path, body)
             except exception.AnswerRejected as e:
                 # Only a TLS failure is probed here, never a timeout: a hung subcloud is
-                # audited again and again, and each probe would hold the audit longer.
+                # called again and again, and each probe would hold the caller longer.
                 if e.kind == 'tls' and self._answers_plain_http(self.identity_url):
                     raise _plain_http(self.identity_url, 'identity') from None
                 raise
@@ -134,15 +235,14 @@ class SubcloudClient:
         except ValueError:
             raise exception.AnswerRejected(
                 target=self.agent_url, kind='malformed', service='agent',
-                reason='the audit agent answered something that is not JSON') from None
+                reason='%s answered something that is not JSON' % what) from None
 
     @staticmethod
     def _answers_plain_http(url):
         return url.startswith('https://') and transport.answers_plain_http(url)
 
-    def _patch(self, audits):
-        return self.session.request(self.agent_url + '/v1/dcaudit', 'PATCH',
-                                    json={name: '' for name in audits}, raise_exc=True,
+    def _send(self, method, path, body):
+        return self.session.request(self.agent_url + path, method, json=body, raise_exc=True,
                                     connect_retries=0)
 
     def _agent_failure(self, error, limit):
@@ -163,6 +263,16 @@ class SubcloudClient:
             reason = transport.detailed('connection failed', kind)
         return cls(target=self.agent_url, reason=reason, kind=kind, status=status,
                    service='agent')
+
+
+def _rehome_view(answer, url, keys):
+    """The ``keys`` of a rehome answer, or ``AnswerRejected`` (malformed) when its state is not
+    one of ``REHOME_STATES``."""
+    if not isinstance(answer, dict) or answer.get('state') not in REHOME_STATES:
+        raise exception.AnswerRejected(
+            target=url, kind='malformed', service='agent',
+            reason='the rehome entry point answered without a known rehome state')
+    return {key: answer.get(key) for key in keys}
 
 
 def _tls_or_timeout(error):
