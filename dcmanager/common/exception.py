@@ -330,6 +330,16 @@ class LeaderTermStale(Conflict):
                'term here (%(current)s): the writer no longer leads the group')
 
 
+class SubcloudPeerGroupMigrating(Conflict):
+    msg_fmt = ('Peer group %(name)s is being migrated already (or a subcloud of it is being '
+               'rehomed): wait for that migration to end')
+
+
+class NothingToMigrate(BadRequest):
+    msg_fmt = ('Nothing to migrate, no secondary, rehome-failed or rehome-prep-failed subcloud '
+               'in peer group %(name)s')
+
+
 class LeaderConflict(Conflict):
     msg_fmt = ('Peer group %(name)s is led by %(leader)s in leader term %(term)s here: a write '
                'naming another leader in the same term is refused')

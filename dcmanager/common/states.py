@@ -228,11 +228,12 @@ PEER_AVAILABILITY = statetable.StateTable('system peer availability', {
 }, initial=(PEER_AVAILABILITY_CREATED,))
 
 # A peer group's migration status (NULL, shown and written as ``none``, when no migration is
-# under way or was recorded). The migration sets ``migrating``, then ``complete`` when it ends
-# (whatever became of each subcloud); the old leader's audit clears it. A crash while migrating
-# clears it too: the leader has not moved (that is the migration's last step), the subclouds
-# left in pre-rehome or rehoming are recovered by the deploy status table, and the operator can
-# run the migration again.
+# under way or was recorded). The migration sets ``migrating`` together with its fence (this
+# site leads the group from then on, in a new leader term), then ``complete`` when it ends
+# (whatever became of each subcloud). A crash while migrating ends it ``complete`` too: the
+# leader already moved (the fence is the first step), the subclouds left in pre-rehome or
+# rehoming are recovered by the deploy status table (rehome-prep-failed, rehome-failed), and the
+# operator migrates them again.
 MIGRATION_NONE = None
 MIGRATION_MIGRATING = 'migrating'
 MIGRATION_COMPLETE = 'complete'
@@ -240,10 +241,10 @@ MIGRATION = statetable.StateTable('peer group migration status', {
     MIGRATION_NONE: (MIGRATION_MIGRATING,),
     MIGRATION_MIGRATING: (MIGRATION_COMPLETE,),
     MIGRATION_COMPLETE: (MIGRATION_NONE, MIGRATION_MIGRATING),
-}, recovery={MIGRATION_MIGRATING: MIGRATION_NONE},
+}, recovery={MIGRATION_MIGRATING: MIGRATION_COMPLETE},
     description=('The manager running the migration stopped (restarted or died) while the peer '
-                 'group was %(state)s; the leader did not change. Run it again: dcmanager '
-                 'subcloud-peer-group migrate.'),
+                 'group was %(state)s; the migration ended there, the group led by this site. '
+                 'Migrate the failed subclouds again: dcmanager subcloud-peer-group migrate.'),
     initial=(MIGRATION_NONE,))
 
 # A peer group association's sync status, as its primary site drives it: created syncing, then

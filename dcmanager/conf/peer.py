@@ -53,6 +53,10 @@ opts = [
                     'association left out-of-sync is synced again, and the copies a forced '
                     'delete left on an available peer site are removed there. A peer that '
                     'answers again is audited at once.'),
+    cfg.IntOpt('migration_online_timeout', default=300, min=1,
+               help='Seconds a migration waits, after the rehomes, for the rehomed subclouds '
+                    'to come online before managing them; one still offline then stays '
+                    'unmanaged (manage it once it is online).'),
     cfg.StrOpt('ca_file',
                help='CA bundle that verifies the peer site\'s https certificates (the system '
                     'CAs when unset).'),

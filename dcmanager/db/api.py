@@ -200,6 +200,12 @@ def subcloud_delete_if_allowed(context, subcloud_id, secondary=False):
     return _subclouds.subcloud_delete_if_allowed(context, subcloud_id, secondary=secondary)
 
 
+def subcloud_update_members(context, peer_group_id, from_statuses, values):
+    """``values`` (with a ``deploy_status``) on the peer group's members whose deploy status
+    is in ``from_statuses``, in one statement; how many."""
+    return _subclouds.subcloud_update_members(context, peer_group_id, from_statuses, values)
+
+
 def subcloud_destroy(context, subcloud_id):
     """Delete a subcloud and (by cascade) its status rows, unconditionally; SubcloudNotFound."""
     return _subclouds.subcloud_destroy(context, subcloud_id)

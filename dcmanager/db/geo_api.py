@@ -124,6 +124,25 @@ def peer_group_release_audit(context, group_id, owner):
     return _peer_groups.peer_group_release_audit(context, group_id, owner)
 
 
+# A migration is owned by the manager that runs it (``migration_owner``); it starts with the
+# fence (the group's term raised, this site its leader) in one compare-and-set.
+
+def peer_group_start_migration(context, group_id, owner, term, values):
+    """True if the migration started: ``migrating``, owned by ``owner``, in leader term
+    ``term`` (the group's was ``term - 1``) with the leadership ``values``."""
+    return _peer_groups.peer_group_start_migration(context, group_id, owner, term, values)
+
+
+def peer_group_end_migration(context, group_id, owner):
+    """True if ``owner``'s migration of the group is now ``complete``."""
+    return _peer_groups.peer_group_end_migration(context, group_id, owner)
+
+
+def peer_group_recover_migrations(context, recoveries, host, binary, down_time, at_start=False):
+    return _peer_groups.peer_group_recover_migrations(context, recoveries, host, binary,
+                                                      down_time, at_start=at_start)
+
+
 def peer_group_follow(context, group_id, term, values):
     """Write the leadership of the newer ``term``; False if the group's term is not older."""
     return _peer_groups.peer_group_follow(context, group_id, term, values)

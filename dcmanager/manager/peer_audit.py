@@ -224,9 +224,10 @@ class _GroupAudit:
                         group.peer_group_name, site)
             return
         if term > group.leader_term:
-            self._take(copy, term, leader)
-            return
-        if term == group.leader_term and leader.lower() != (group.system_leader_id or '').lower():
+            if not self._take(copy, term, leader):
+                return
+        elif term == group.leader_term and \
+                leader.lower() != (group.system_leader_id or '').lower():
             # Same term, another leader there: neither site gives way on its own.
             self._mark(states.ASSOCIATION_SYNC_FAILED,
                        'Site %s holds peer group %s led by %s in the same leader term (%d): '
@@ -234,18 +235,24 @@ class _GroupAudit:
                        % (site, group.peer_group_name, copy.get('system_leader_name') or leader,
                           term))
             return
-        if refused is not None:
+        elif refused is not None:
             LOG.warning('Site %s refused the audit of peer group %s: %s', site,
                         group.peer_group_name, refused)
         if not peer_groups.led_here(group, self.local):
+            if copy.get('migration_status') == states.MIGRATION_COMPLETE:
+                self._step_down()
+            elif copy.get('migration_status') == states.MIGRATION_MIGRATING:
+                # The fence did not reach this site: its members are released now.
+                peer_groups.release_members(self.context, group)
             self._not_led()
 
     def _take(self, copy, term, leader):
-        """The copy's leadership, of a newer term, taken here."""
+        """The copy's leadership, of a newer term, taken here; True if the audit goes on with
+        it (this site follows the peer)."""
         group = self.group
         if not group.follow(self.context, leader, str(copy.get('system_leader_name') or ''),
                             term, _migration_status(copy.get('migration_status'))):
-            return  # another writer took a term at least as new meanwhile
+            return False  # another writer took a term at least as new meanwhile
         LOG.warning('Peer group %(name)s is led by %(leader)s in leader term %(term)d (as its '
                     'copy on %(site)s says)', {'name': group.peer_group_name, 'term': term,
                                                 'site': self.peer.peer_name,
@@ -255,8 +262,35 @@ class _GroupAudit:
                        'Site %s says this site leads peer group %s in leader term %d, newer '
                        'than this site had: taken; the next sync pushes the group there.'
                        % (self.peer.peer_name, group.peer_group_name, term))
-        else:
-            self._not_led()
+            return False
+        return True
+
+    def _step_down(self):
+        """The leader's migration is complete: each member held here as this site's own
+        becomes a ``secondary`` copy where the leader's copy is now its own (``complete``), or
+        ``rehome-failed`` where its rehome failed there (this site can migrate it back). A
+        member the leader does not list is left as it is (never deleted on an absence)."""
+        try:
+            rows = self.client.get(self.path + '/subclouds')['subclouds']
+            theirs = {row['region-name']: row.get('deploy-status') for row in rows}
+        except (KeyError, TypeError) as e:
+            LOG.warning('The members of peer group %s on %s were unreadable (%r): stepped down '
+                        'at the next audit', self.group.peer_group_name, self.peer.peer_name, e)
+            return
+        moved = {states.DEPLOY_SECONDARY: [], states.DEPLOY_REHOME_FAILED: []}
+        for member in objects.Subcloud.list(self.context, peer_group_id=self.group.id):
+            target = _stepped_down(member.deploy_status, theirs.get(member.region_name))
+            if target is not None and objects.Subcloud.transition(
+                    self.context, member.id, member.deploy_status, target,
+                    management_state=states.UNMANAGED, availability_status=states.OFFLINE):
+                moved[target].append(member.name)
+        if any(moved.values()):
+            LOG.warning('Peer group %(name)s was migrated to %(site)s: %(n)d subcloud(s) now '
+                        'secondary here, %(f)d rehome-failed (%(failed)s)',
+                        {'name': self.group.peer_group_name, 'site': self.peer.peer_name,
+                         'n': len(moved[states.DEPLOY_SECONDARY]),
+                         'f': len(moved[states.DEPLOY_REHOME_FAILED]),
+                         'failed': _names(moved[states.DEPLOY_REHOME_FAILED]) or 'none'})
 
     def _not_led(self):
         group = self.group
@@ -296,6 +330,20 @@ class _GroupAudit:
         except (exception.PeerGroupAssociationBusy, exception.PeerGroupAssociationNotFound):
             return
         LOG.warning('Peer group association %s: %s: %s', association.id, status, message)
+
+
+# What a member held here as this site's own (or released for a migration) becomes once the
+# leader's migration is complete, by the leader's deploy status of it.
+_OWN = frozenset((states.DEPLOY_COMPLETE, states.DEPLOY_REHOME_PENDING))
+_FAILED_THERE = frozenset((states.DEPLOY_REHOME_FAILED, states.DEPLOY_REHOME_PREP_FAILED))
+
+
+def _stepped_down(here, there):
+    if there == states.DEPLOY_COMPLETE and (here in _OWN or here in _FAILED_THERE):
+        return states.DEPLOY_SECONDARY
+    if there in _FAILED_THERE and here in _OWN:
+        return states.DEPLOY_REHOME_FAILED
+    return None
 
 
 def _migration_status(value):

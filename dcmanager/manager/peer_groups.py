@@ -9,7 +9,7 @@ never writes a primary group of this site.
 from oslo_log import log as logging
 
 from dcmanager import objects
-from dcmanager.common import exception
+from dcmanager.common import exception, states
 
 LOG = logging.getLogger(__name__)
 
@@ -99,7 +99,9 @@ def audit_copy(context, group_id, view, host):
     leader in the copy's own term LeaderConflict; the sender must be the leader it names, and
     one of this site's system peers."""
     group = objects.SubcloudPeerGroup.get_by_id(context, group_id)
-    check_writer(context, group, as_peer=True)
+    if not group.is_primary() or view['leader_term'] <= group.leader_term:
+        # A primary group here is written by the peer only to fence it (a newer term).
+        check_writer(context, group, as_peer=True)
     if view['peer_uuid'].lower() != view['system_leader_id'].lower():
         raise exception.InvalidInput(reason='Invalid peer_uuid: the audit of a copy is sent by '
                                             'the site that leads the group')
@@ -112,8 +114,32 @@ def audit_copy(context, group_id, view, host):
             context, group_id, host, objects.SubcloudPeerGroup.AUDIT_LEASE_SECONDS) as held:
         if not held:
             raise exception.PeerGroupAuditInProgress(name=group.peer_group_name)
-        _take_view(context, objects.SubcloudPeerGroup.get_by_id(context, group_id), view)
+        group = objects.SubcloudPeerGroup.get_by_id(context, group_id)
+        if group.is_primary() and view['leader_term'] <= group.leader_term:
+            raise exception.SubcloudPeerGroupIsPrimary(name=group.peer_group_name)
+        _take_view(context, group, view)
+        if view.get('migration_status') == states.MIGRATION_MIGRATING:
+            release_members(context, group)
     return {'message': None}
+
+
+# The members a site holds as its own that a migration elsewhere takes over.
+_RELEASED = (states.DEPLOY_COMPLETE, states.DEPLOY_REHOME_FAILED,
+             states.DEPLOY_REHOME_PREP_FAILED)
+
+
+def release_members(context, group):
+    """Another site migrates the group: its members held here as this site's own are released
+    (unmanaged, ``rehome-pending``) in one statement; this site's audit makes them
+    ``secondary``, or ``rehome-failed``, once the migration is complete there."""
+    released = objects.Subcloud.transition_members(
+        context, group.id, _RELEASED, states.DEPLOY_REHOME_PENDING,
+        management_state=states.UNMANAGED)
+    if released:
+        LOG.warning('Peer group %(name)s is being migrated to %(leader)s: %(n)d subcloud(s) '
+                    'released here (unmanaged, rehome-pending)',
+                    {'name': group.peer_group_name, 'n': released,
+                     'leader': group.system_leader_name})
 
 
 def _take_view(context, group, view):

@@ -130,6 +130,14 @@ ASSOCIATION_SYNCS = register(Kind('peer group association sync(s)', states.ASSOC
                                   _recover_association_syncs))
 
 
+def _recover_migrations(context, recoveries, host, binary, down_time, at_start=False):
+    return objects.SubcloudPeerGroup.recover_migrations(context, recoveries, host, binary,
+                                                        down_time, at_start=at_start)
+
+
+MIGRATIONS = register(Kind('peer group migration(s)', states.MIGRATION, _recover_migrations))
+
+
 def recover_at_start(context, host, registry=REGISTRY):
     """When the manager of ``host`` starts, before it takes requests: move what its previous
     run, a dead manager or none left in a transitory state to its recovery target, for every

@@ -13,6 +13,7 @@ API version history:
           as_peer (the caller holds the peer role) on update_subcloud, delete_subcloud,
           create/update/delete_subcloud_peer_group, create/delete_peer_group_association;
           force on delete_peer_group_association; audit_peer_group_copy.
+    1.5 - migrate_subcloud_peer_group.
 """
 
 from dcmanager.common import rpc
@@ -28,7 +29,7 @@ class ManagerAPI:
     bare 500.
     """
 
-    RPC_API_VERSION = '1.4'
+    RPC_API_VERSION = '1.5'
 
     def __init__(self, topic=None):
         self._client = rpc.get_client(topic or CONF.manager.topic, self.RPC_API_VERSION,
@@ -142,6 +143,12 @@ class ManagerAPI:
         here; returns ``{"message": None}`` or LeaderTermStale."""
         return self._call(context, 'audit_peer_group_copy', version='1.4', group_id=group_id,
                           view=view)
+
+    def migrate_subcloud_peer_group(self, context, group_id):
+        """Fence and start the migration of the group to this site; the subclouds it migrates
+        (409 while a migration runs, 400 with nothing to migrate)."""
+        return self._call(context, 'migrate_subcloud_peer_group', version='1.5',
+                          group_id=group_id)
 
     def set_peer_group_association_sync_status(self, context, association_id, sync_status):
         """The peer site's word on the sync of its copy (a non-primary association)."""

@@ -1,16 +1,19 @@
 """The manager service: thin RPC endpoints over the operation modules."""
 
+import threading
+
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
 from dcmanager import objects
 from dcmanager.common import context as dc_context
-from dcmanager.common import exception, periodic, rpc
+from dcmanager.common import exception, periodic, rpc, states
 from dcmanager.conf import CONF
 from dcmanager.manager import (
     associations,
     enroll,
     liveness,
+    migration,
     peer_audit,
     peer_groups,
     peer_monitor,
@@ -32,9 +35,11 @@ class ManagerEndpoint:
 
     target = messaging.Target(version=rpcapi.ManagerAPI.RPC_API_VERSION)
 
-    def __init__(self, enroller, syncer):
+    def __init__(self, enroller, syncer, migrator, audit):
         self.enroller = enroller
         self.syncer = syncer
+        self.migrator = migrator
+        self.audit = audit
 
     @messaging.expected_exceptions(exception.DCManagerException)
     def create_subcloud_group(self, context, group):
@@ -103,7 +108,18 @@ class ManagerEndpoint:
 
     @messaging.expected_exceptions(exception.DCManagerException)
     def audit_peer_group_copy(self, context, group_id, view):
-        return peer_groups.audit_copy(context, group_id, view, self.syncer.host)
+        answer = peer_groups.audit_copy(context, group_id, view, self.syncer.host)
+        if view.get('migration_status') == states.MIGRATION_COMPLETE:
+            # The leader's migration is complete: this site's audit of that peer steps the
+            # group's members down now, not at its next cycle (and not in this call).
+            peer = objects.SystemPeer.get_by_ref(context, view['peer_uuid'])
+            threading.Thread(target=self.audit.run, args=(peer.id,), daemon=True,
+                             name='peer-audit-%d' % peer.id).start()
+        return answer
+
+    @messaging.expected_exceptions(exception.DCManagerException)
+    def migrate_subcloud_peer_group(self, context, group_id):
+        return self.migrator.start(context, group_id)
 
     @messaging.expected_exceptions(exception.DCManagerException)
     def set_peer_group_association_sync_status(self, context, association_id, sync_status):
@@ -138,6 +154,7 @@ class ManagerService:
         self._tasks = []
         self.enroller = None
         self.syncer = None
+        self.migrator = None
         self.monitor = None
 
     def start(self):
@@ -152,11 +169,13 @@ class ManagerService:
         recovery.recover_at_start(context, self.host)
         self.enroller = enroll.Enroller(self.host)
         self.syncer = peer_sync.Syncer(self.host)
+        self.migrator = migration.Migrator(self.host, self.syncer.pool)
         self.audit = peer_audit.PeerAudit(self.syncer)
         self.monitor = peer_monitor.PeerMonitor(self.host, on_available=self.audit.run)
         self._server = rpc.get_server(CONF.manager.topic, self.host,
                                       rpcapi.ManagerAPI.RPC_API_VERSION,
-                                      [ManagerEndpoint(self.enroller, self.syncer)],
+                                      [ManagerEndpoint(self.enroller, self.syncer, self.migrator,
+                                                       self.audit)],
                                       objects_base.DCManagerObjectSerializer())
         self._server.start()
         if CONF.token_cache.backend == 'database':
@@ -187,6 +206,9 @@ class ManagerService:
         if self.enroller is not None:
             self.enroller.stop()
             self.enroller = None
+        if self.migrator is not None:
+            self.migrator.stop()
+            self.migrator = None
         if self.syncer is not None:
             self.syncer.stop()
             self.syncer = None

@@ -194,6 +194,16 @@ class Subcloud(base.DCManagerObject):
                                           dict(values, deploy_status=to_status), owner=owner)
 
     @staticmethod
+    def transition_members(context, peer_group_id, from_statuses, to_status, **values):
+        """Move the peer group's members in one of ``from_statuses`` to ``to_status`` (with
+        ``values``), in one statement (no owner: ``to_status`` is not transitory); how many.
+        A move ``states.DEPLOY`` does not allow is refused before anything is written."""
+        for status in from_statuses:
+            states.DEPLOY.check(status, to_status)
+        return db_api.subcloud_update_members(context, peer_group_id, sorted(from_statuses),
+                                              dict(values, deploy_status=to_status))
+
+    @staticmethod
     def recover_transitory(context, recoveries, host, binary, down_time, at_start=False):
         """Move the subclouds in a transitory deploy status whose manager is gone to their
         recovery target, with its error description; returns how many. ``recoveries``: the

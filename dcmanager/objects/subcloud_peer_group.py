@@ -138,3 +138,33 @@ class SubcloudPeerGroup(base.DCManagerObject):
             yield True
         finally:
             geo_api.peer_group_release_audit(context, group_id, owner)
+
+    def start_migration(self, context, owner, leader_id, leader_name):
+        """Start the migration of the group to this site, fenced: ``migrating``, owned by
+        ``owner`` (this manager's host), led by this site (``leader_id``, ``leader_name``) in
+        the next leader term, in one compare-and-set. True if started (the object then holds
+        it); False if a migration is under way, or the term moved since this was read."""
+        term = self.leader_term + 1
+        values = {'system_leader_id': leader_id.lower(), 'system_leader_name': leader_name}
+        if not geo_api.peer_group_start_migration(context or self._context, self.id, owner,
+                                                  term, values):
+            return False
+        values.update(leader_term=term, migration_status='migrating')
+        for name, value in values.items():
+            setattr(self, name, value)
+        self.obj_reset_changes(list(values))
+        return True
+
+    def end_migration(self, context, owner):
+        """``complete`` the migration ``owner`` runs; False if it is no longer its."""
+        if not geo_api.peer_group_end_migration(context or self._context, self.id, owner):
+            return False
+        self.migration_status = 'complete'
+        self.obj_reset_changes(['migration_status'])
+        return True
+
+    @staticmethod
+    def recover_migrations(context, recoveries, host, binary, down_time, at_start=False):
+        """Move the migrations whose manager is gone to their recovery target; how many."""
+        return geo_api.peer_group_recover_migrations(context, recoveries, host, binary,
+                                                     down_time, at_start=at_start)

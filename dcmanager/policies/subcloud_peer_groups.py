@@ -32,8 +32,10 @@ rules = [
                     {'method': 'GET', 'path': _PATH_ONE + '/status'}]),
     policy.DocumentedRuleDefault(
         name=MODIFY, check_str=base.ADMIN_OR_CONFIGURATOR,
-        description='Change a subcloud peer group that this site leads.',
-        operations=[{'method': 'PATCH', 'path': _PATH_ONE}]),
+        description='Change a subcloud peer group that this site leads; migrate a group\'s '
+                    'subclouds to this site.',
+        operations=[{'method': 'PATCH', 'path': _PATH_ONE},
+                    {'method': 'PATCH', 'path': _PATH_ONE + '/migrate'}]),
     policy.DocumentedRuleDefault(
         name=NON_PRIMARY, check_str=base.PEER,
         description='Create, change, audit and delete a non-primary subcloud peer group: this '

@@ -76,5 +76,16 @@ AUDIT = {
     'additionalProperties': False,
 }
 
+# PATCH .../<ref>/migrate (``dcmanager subcloud-peer-group migrate``): the sysadmin password,
+# base64, as the CLI sends it (it asks for it when the option is not given).
+MIGRATE = {
+    'type': 'object',
+    'properties': {'sysadmin_password': {'type': 'string', 'minLength': 1, 'maxLength': 4096}},
+    'required': ['sysadmin_password'],
+    'additionalProperties': False,
+}
+
 MESSAGES = {name: 'Invalid %s' % name for name in _PROPERTIES}
+MESSAGES['sysadmin_password'] = ('Failed to decode subcloud sysadmin_password, verify the '
+                                 'password is base64 encoded')
 MESSAGES.update({name: 'Invalid %s' % name for name in AUDIT['properties']})

@@ -48,6 +48,8 @@ class SubcloudPeerGroup(Base):
     # Leadership term: incremented by a migration; cross-site writes carry it and stale ones fail.
     leader_term = sa.Column(sa.Integer, nullable=False, default=1)
     migration_status = sa.Column(sa.String(255))
+    # The host of the manager that runs the migration while it is ``migrating``.
+    migration_owner = sa.Column(sa.String(255))
     # The lease of the group's audit (one at a time on the site): a token of the claim, and
     # when it ends (naive UTC).
     audit_owner = sa.Column(sa.String(255))

@@ -9,7 +9,13 @@ import sqlalchemy as sa
 
 from dcmanager.common import exception, states
 from dcmanager.db.sqlalchemy import models
-from dcmanager.db.sqlalchemy.core import main_context_manager, one_or_raise, save, writer
+from dcmanager.db.sqlalchemy.core import (
+    main_context_manager,
+    one_or_raise,
+    recoverable,
+    save,
+    writer,
+)
 
 _PG = models.SubcloudPeerGroup
 _SC = models.Subcloud
@@ -139,3 +145,45 @@ def peer_group_follow(context, group_id, term, values):
             .values(**values))
     return bool(context.session.execute(
         stmt.execution_options(synchronize_session=False)).rowcount)
+
+
+@writer
+def peer_group_start_migration(context, group_id, owner, term, values):
+    """Record the migration (``migrating``, owned by ``owner``) and its fence: the group's
+    leadership ``values`` in leader term ``term``, the group's term being ``term - 1`` and no
+    migration under way. True if this caller started it."""
+    stmt = (sa.update(_PG)
+            .where(_PG.id == group_id, _PG.leader_term == term - 1,
+                   sa.or_(_PG.migration_status.is_(None),
+                          _PG.migration_status != states.MIGRATION_MIGRATING))
+            .values(migration_status=states.MIGRATION_MIGRATING, migration_owner=owner,
+                    leader_term=term, **values))
+    return bool(context.session.execute(
+        stmt.execution_options(synchronize_session=False)).rowcount)
+
+
+@writer
+def peer_group_end_migration(context, group_id, owner):
+    """``complete`` the migration ``owner`` runs; False if it is no longer its."""
+    stmt = (sa.update(_PG)
+            .where(_PG.id == group_id, _PG.migration_owner == owner,
+                   _PG.migration_status == states.MIGRATION_MIGRATING)
+            .values(migration_status=states.MIGRATION_COMPLETE, migration_owner=None))
+    return bool(context.session.execute(
+        stmt.execution_options(synchronize_session=False)).rowcount)
+
+
+@writer
+def peer_group_recover_migrations(context, recoveries, host, binary, down_time, at_start=False):
+    """Move the migrations of dead managers to their recovery target (see subcloud recovery);
+    how many moved."""
+    session = context.session
+    moved = 0
+    for recovery in recoveries:
+        stmt = (sa.update(_PG)
+                .where(_PG.migration_status == recovery.state,
+                       recoverable(session, _PG.migration_owner, host, binary, down_time,
+                                   at_start))
+                .values(migration_status=recovery.target, migration_owner=None))
+        moved += session.execute(stmt.execution_options(synchronize_session=False)).rowcount
+    return moved

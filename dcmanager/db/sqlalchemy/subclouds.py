@@ -421,3 +421,13 @@ def recompute_sync_status(session, subcloud_ids):
     # updated_at is left alone: the aggregate is derived data, not a change of the subcloud.
     session.execute(sa.update(_SC).where(_SC.id.in_(list(subcloud_ids)))
                     .values(sync_status=aggregate, updated_at=_SC.updated_at))
+
+
+@writer
+def subcloud_update_members(context, peer_group_id, from_statuses, values):
+    """Write ``values`` on every member of the peer group whose deploy status is one of
+    ``from_statuses``, in one statement; how many were written."""
+    stmt = (sa.update(_SC)
+            .where(_SC.peer_group_id == peer_group_id, _SC.deploy_status.in_(from_statuses))
+            .values(**_with_owner(values, None)))
+    return context.session.execute(stmt.execution_options(synchronize_session=False)).rowcount

@@ -12,7 +12,7 @@ import pecan
 from dcmanager import objects
 from dcmanager.api import forms, openapi, policy, schemas, views
 from dcmanager.api.controllers import base
-from dcmanager.api.schemas import responses
+from dcmanager.api.schemas import responses, subcloud_values
 from dcmanager.api.schemas import subcloud_peer_groups as schema
 from dcmanager.common import exception
 from dcmanager.policies import subcloud_peer_groups as rules
@@ -118,11 +118,33 @@ class PeerGroupAuditController(base.RestController):
         return base.manager().audit_peer_group_copy(ctx, group.id, body)
 
 
+class PeerGroupMigrateController(base.RestController):
+    """PATCH /v1.0/subcloud-peer-groups/<ref>/migrate: migrate the group's secondary (and
+    failed) subclouds to this site; the answer lists them at once, the rehomes go on in the
+    manager (``GET .../status`` shows how far)."""
+
+    @openapi.operation('Migrate a peer group\'s subclouds to this site', body=schema.MIGRATE,
+                       response=responses.SUBCLOUD_LIST)
+    @pecan.expose('json')
+    def patch(self, peer_group_ref):
+        ctx = base.context()
+        policy.authorize(rules.MODIFY, ctx)
+        body = schemas.validate(schema.MIGRATE, forms.json_object(pecan.request),
+                                schema.MESSAGES)
+        # Checked as the reference checks it; neither kept nor sent (the rehome entry point
+        # authenticates with the subcloud's admin identity).
+        subcloud_values.decode_password(body['sysadmin_password'], 'sysadmin_password')
+        group = objects.SubcloudPeerGroup.get_by_ref(ctx, peer_group_ref)
+        migrated = base.manager().migrate_subcloud_peer_group(ctx, group.id)
+        return {'subclouds': [views.subcloud(sc) for sc in migrated]}
+
+
 class SubcloudPeerGroupsController(base.RestController):
 
     subclouds = PeerGroupSubcloudsController()
     status = PeerGroupStatusController()
     audit = PeerGroupAuditController()
+    migrate = PeerGroupMigrateController()
 
     @openapi.operation('List the subcloud peer groups', response=responses.PEER_GROUP_LIST)
     @pecan.expose('json')
