@@ -127,10 +127,6 @@ class PeerMonitor:
                 self._unavailable(context, peer, error, failures)
 
     def _unavailable(self, context, peer, error, failures):
-        message = 'Peer site (%s) is unreachable.' % peer.peer_name
-        if not objects.SystemPeer.set_availability(context, peer.id, self.host,
-                                                   states.PEER_UNAVAILABLE, message):
-            return
         led = [g.peer_group_name for g in objects.SubcloudPeerGroup.list(context)
                if (g.system_leader_id or '').lower() == peer.peer_uuid.lower()]
         reason = ('Peer site %s (%s) did not answer %d heartbeats in a row (every %d s): %s'
@@ -142,19 +138,29 @@ class PeerMonitor:
                       'migrate %s' % led[0])
         else:
             repair = 'Check the network to the peer site and that it is up.'
-        objects.SiteAlarm.raise_alarm(
-            context, site_alarm.PEER_HEARTBEAT_FAILED, site_alarm.peer_entity(peer.peer_uuid),
-            site_alarm.CRITICAL if led else site_alarm.MAJOR, reason, repair)
+        # The availability and the alarm together: a manager dying in between would leave
+        # the peer unavailable without its alarm, and nothing would raise it again.
+        with objects.transaction(context):
+            if not objects.SystemPeer.set_availability(
+                    context, peer.id, self.host, states.PEER_UNAVAILABLE,
+                    'Peer site (%s) is unreachable.' % peer.peer_name):
+                return
+            objects.SiteAlarm.raise_alarm(
+                context, site_alarm.PEER_HEARTBEAT_FAILED,
+                site_alarm.peer_entity(peer.peer_uuid),
+                site_alarm.CRITICAL if led else site_alarm.MAJOR, reason, repair)
         LOG.warning('System peer %(name)s is unavailable; alarm %(alarm)s raised: %(why)s',
                     {'name': peer.peer_name, 'alarm': site_alarm.PEER_HEARTBEAT_FAILED,
                      'why': reason})
 
     def _available(self, context, peer, client, local):
-        if not objects.SystemPeer.set_availability(context, peer.id, self.host,
-                                                   states.PEER_AVAILABLE):
-            return
-        objects.SiteAlarm.clear(context, site_alarm.PEER_HEARTBEAT_FAILED,
-                                site_alarm.peer_entity(peer.peer_uuid))
+        # Together too: available with the alarm still raised would stay so.
+        with objects.transaction(context):
+            if not objects.SystemPeer.set_availability(context, peer.id, self.host,
+                                                       states.PEER_AVAILABLE):
+                return
+            objects.SiteAlarm.clear(context, site_alarm.PEER_HEARTBEAT_FAILED,
+                                    site_alarm.peer_entity(peer.peer_uuid))
         LOG.info('System peer %s is available; alarm %s cleared', peer.peer_name,
                  site_alarm.PEER_HEARTBEAT_FAILED)
         for association in objects.PeerGroupAssociation.list(context):

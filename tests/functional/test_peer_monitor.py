@@ -80,6 +80,32 @@ def test_threshold_failures_make_the_peer_unavailable_and_raise_the_alarm_once(
     assert api.get('/v1.0/site-alarms').json['site_alarms'] == alarms
 
 
+def test_a_manager_dying_between_the_availability_and_the_alarm_writes_neither(
+        api, ctx, site, peer, monkeypatch):
+    """The availability and the alarm are one transaction: a failure between the two (the
+    manager dying there) keeps neither, so the next beat makes the transition whole. Written
+    in two, the peer stayed unavailable with no alarm, and nothing raised it again."""
+    monitor, host = site.manager.monitor, site.manager.host
+    assert _claim(ctx, peer['id'], host)
+    monitor.beat(ctx, peer['id'])
+    raise_alarm = objects.SiteAlarm.raise_alarm
+
+    def dies(*args, **kwargs):
+        raise RuntimeError('the manager died here')
+
+    monkeypatch.setattr(objects.SiteAlarm, 'raise_alarm', staticmethod(dies))
+    with pytest.raises(RuntimeError):
+        monitor.beat(ctx, peer['id'])
+    assert api.get('/v1.0/system-peers/site-b').json['availability-state'] == 'created'
+    assoc = api.get('/v1.0/peer-group-associations/%d' % peer['association_id']).json
+    assert assoc['sync-status'] == 'in-sync'
+    monkeypatch.setattr(objects.SiteAlarm, 'raise_alarm', staticmethod(raise_alarm))
+    monitor.beat(ctx, peer['id'])
+    assert api.get('/v1.0/system-peers/site-b').json['availability-state'] == 'unavailable'
+    assert [a['alarm_id'] for a in api.get('/v1.0/site-alarms').json['site_alarms']] == [
+        '280.004']
+
+
 def test_the_alarm_is_critical_when_the_peer_leads_a_group_held_here(api, ctx, site, peer):
     api.post_json('/v1.0/subcloud-peer-groups', {'peer-group-name': 'pg-b'})
     with db_api.get_engine().begin() as conn:
