@@ -17,6 +17,7 @@ line is one JSON object: {"subclouds", "sync_seconds", "heartbeat_detect_seconds
 """
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -48,25 +49,45 @@ def _values(i):
         management_gateway_address='127.%d.%d.1' % (hi, lo))
 
 
-def _fill(site, count):
-    """A's database, before A starts: the peer group (led by A) and its ``count`` members."""
-
+@contextlib.contextmanager
+def site_database(site):
+    """This process configured on ``site``'s state (its SQLite database, migrated, and its
+    site key), before the site starts: what a benchmark writes there is what the site reads."""
     from dcmanager import objects
-    from dcmanager.api.schemas import subcloud_values
-    from dcmanager.common import states
     from dcmanager.conf import CONF
     from dcmanager.db import api as db_api
     from dcmanager.db import migration
-    from dcmanager.db.sqlalchemy import models
-    from dcmanager.simulator import addresses
 
     state = os.path.join(site.workdir, 'state')
     os.makedirs(state, exist_ok=True)
     CONF([], project='dcmanager', default_config_files=[])
     CONF.set_override('state_path', state)
     CONF.set_override('connection', 'sqlite:///%s/dcmanager.sqlite' % state, group='database')
-    migration.upgrade()
-    objects.register_all()
+    try:
+        migration.upgrade()
+        objects.register_all()
+        yield
+    finally:
+        db_api.dispose_engine()
+        CONF.reset()
+        CONF.clear_override('connection', group='database')
+        CONF.clear_override('state_path')
+
+
+def _fill(site, count):
+    """A's database, before A starts: the peer group (led by A) and its ``count`` members."""
+    with site_database(site):
+        return _fill_members(site, count)
+
+
+def _fill_members(site, count):
+    from dcmanager import objects
+    from dcmanager.api.schemas import subcloud_values
+    from dcmanager.common import states
+    from dcmanager.db import api as db_api
+    from dcmanager.db.sqlalchemy import models
+    from dcmanager.simulator import addresses
+
     secret = objects.Subcloud.encrypt_secrets({'admin_password': forms.ADMIN_PASSWORD})
     fleet = addresses.fleet('127.0.1.1', count)
     with db_api.get_engine().begin() as conn:
@@ -90,10 +111,6 @@ def _fill(site, count):
                 first_identity_sync_complete=False, rehomed=False, enrolled_with_vcsr=False,
                 sync_status='unknown'))
         bench_audit.insert_subclouds(conn, rows)
-    db_api.dispose_engine()
-    CONF.reset()
-    CONF.clear_override('connection', group='database')
-    CONF.clear_override('state_path')
     return group_id
 
 

@@ -15,6 +15,7 @@ Both sites reach subclouds through one simulator (plain HTTP, its ports in ``[su
 ``Site.stop()`` stops the site's process by its pid (its database stays) and ``start()``
 starts it again on the same port. Everything is stopped by its pid when the block ends.
 Only 127.0.0.1 (sites, Keystones) and the simulator's 127.0.1.x addresses are used.
+``sites`` starts any number of them the same way (one, for a benchmark of a single site).
 """
 
 import base64
@@ -161,20 +162,22 @@ def _keystones(stack, workdirs):
     return [future.result()[1] for future in futures]
 
 
+NAMES = (('site-a', '127.0.2.1'), ('site-b', '127.0.2.2'))
+
+
 @contextlib.contextmanager
-def two_sites(workdir, sim=None, options='', prepare=None):
-    """Sites A and B, running, each with its Keystone; every process stopped by its pid at
-    the end. ``sim``: the simulator their subclouds are reached at (none: no subcloud is
-    reached); ``options``: more configuration lines for both sites; ``prepare(site)``: called
-    with each site's configuration written, before it starts (a benchmark fills its
-    database)."""
-    names = (('site-a', '127.0.2.1'), ('site-b', '127.0.2.2'))
+def sites(workdir, names=NAMES, sim=None, options='', prepare=None):
+    """The sites of ``names`` ((name, gateway) pairs), running, each with its Keystone; every
+    process stopped by its pid at the end. ``sim``: the simulator their subclouds are reached
+    at (none: no subcloud is reached); ``options``: more configuration lines for every site;
+    ``prepare(site)``: called with each site's configuration written, before it starts (a
+    benchmark fills its database)."""
     with contextlib.ExitStack() as stack:
         for name, _ in names:
             os.makedirs(os.path.join(workdir, name, 'keystone'))
         keystones = _keystones(stack, [os.path.join(workdir, name, 'keystone')
                                        for name, _ in names])
-        sites = []
+        started = []
         for (name, gateway), keystone in zip(names, keystones, strict=True):
             site = Site(name=name, system_uuid=str(uuid.uuid4()), keystone=keystone,
                         workdir=os.path.join(workdir, name), port=free_port(),
@@ -183,8 +186,15 @@ def two_sites(workdir, sim=None, options='', prepare=None):
             site.config(sim)
             if prepare is not None:
                 prepare(site)
-            sites.append(site)
+            started.append(site)
         # Stopped side by side too: each stop waits for its process to exit.
-        stack.callback(_at_once, Site.stop, sites)
-        _at_once(Site.start, sites)
-        yield sites[0], sites[1]
+        stack.callback(_at_once, Site.stop, started)
+        _at_once(Site.start, started)
+        yield started
+
+
+@contextlib.contextmanager
+def two_sites(workdir, sim=None, options='', prepare=None):
+    """Sites A and B, running, each with its Keystone (see ``sites``)."""
+    with sites(workdir, NAMES, sim, options, prepare) as (a, b):
+        yield a, b
