@@ -265,6 +265,17 @@ class SubcloudIsSecondary(BadRequest):
                'leads: only the peer site changes or deletes it')
 
 
+class RehomeDataFieldsOnly(BadRequest):
+    msg_fmt = ('Subcloud %(name)s is a member of peer group %(group)s, which another site '
+               'leads (non-primary here): only its bootstrap_values and bootstrap_address may be '
+               'updated here (to correct a failed rehome), not %(fields)s')
+
+
+class RehomeDataNotEditable(Conflict):
+    msg_fmt = ('The rehome data of subcloud %(name)s (peer group %(group)s, non-primary here) '
+               'cannot be updated: %(reason)s')
+
+
 class SubcloudNotSecondary(Conflict):
     msg_fmt = ('Subcloud %(name)s is not a secondary copy on this site (it is %(state)s): the '
                'peer site does not write it')

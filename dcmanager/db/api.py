@@ -152,17 +152,19 @@ def subcloud_create(context, values, owner=None):
 
 
 def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status=None,
-                    out_of_sync_groups=()):
+                    out_of_sync_groups=(), out_of_sync_copies=()):
     """Write ``values`` if the row still matches ``expected``; returns the updated row.
 
     ``endpoint_status`` ({endpoint type: status}, key None for every other endpoint) is written in
     the same transaction, with the aggregate, and so are the primary associations of the peer
-    groups ``out_of_sync_groups`` marked out-of-sync. SubcloudNotFound; SubcloudChanged when
+    groups ``out_of_sync_groups`` marked out-of-sync, and the non-primary associations of the
+    peer groups ``out_of_sync_copies``. SubcloudNotFound; SubcloudChanged when
     ``expected`` no longer holds; SubcloudNameTaken, Conflict (region), InvalidInput (group,
     address clash).
     """
     return _subclouds.subcloud_update(context, subcloud_id, values, expected, endpoint_status,
-                                      out_of_sync_groups=out_of_sync_groups)
+                                      out_of_sync_groups=out_of_sync_groups,
+                                      out_of_sync_copies=out_of_sync_copies)
 
 
 def subcloud_transition(context, subcloud_id, from_status, values, owner=None):

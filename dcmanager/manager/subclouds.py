@@ -222,6 +222,48 @@ def _check_peer_writer(current, changes, as_peer):
         raise exception.SubcloudNotSecondary(name=current.name, state=current.deploy_status)
 
 
+# What an operator may correct of a member of a non-primary group (its failed rehome), and
+# how the API calls them.
+_REHOME_FIX_FIELDS = {'rehome_data': 'bootstrap_values', 'bootstrap_address': 'bootstrap_address'}
+_API_NAMES = {'management_state': 'management-state', 'group_id': 'group',
+              'peer_group_id': 'peer_group', 'software_version': 'release'}
+
+
+def _check_rehome_fix(context, current, changes, secrets, expected):
+    """The rules of an operator's change of a member of a non-primary group (the copy of a
+    group whose primary site is another): the group ids whose non-primary association it makes
+    out-of-sync (the audit pushes the correction to the primary site). Only the rehome data
+    (``bootstrap_values``, ``bootstrap_address``) of a ``rehome-failed`` member may change, and
+    only while the primary site is not available (while it is, the member is corrected there
+    and synced here): this site can then migrate it again."""
+    if current.peer_group_id is None or 'peer_group_id' in changes:
+        return set()
+    group = objects.SubcloudPeerGroup.get_by_id(context, current.peer_group_id)
+    fix = set(_REHOME_FIX_FIELDS) & set(changes) or secrets is not None
+    if group.is_primary() or (not fix and current.deploy_status != states.DEPLOY_REHOME_FAILED):
+        return set()
+    other = sorted(set(changes) - set(_REHOME_FIX_FIELDS))
+    if other:
+        raise exception.RehomeDataFieldsOnly(
+            name=current.name, group=group.peer_group_name,
+            fields=', '.join(_API_NAMES.get(name, name) for name in other))
+    if current.deploy_status != states.DEPLOY_REHOME_FAILED:
+        raise exception.RehomeDataNotEditable(
+            name=current.name, group=group.peer_group_name,
+            reason='its deploy status is %s; it may be corrected only when it is %s'
+                   % (current.deploy_status, states.DEPLOY_REHOME_FAILED))
+    for association in objects.PeerGroupAssociation.list(context, peer_group_id=group.id):
+        peer = objects.SystemPeer.get_by_id(context, association.system_peer_id)
+        if peer.availability_state == states.PEER_AVAILABLE:
+            raise exception.RehomeDataNotEditable(
+                name=current.name, group=group.peer_group_name,
+                reason='its primary site %s is available: correct the subcloud there (the '
+                       'association syncs it here), or migrate the group back to it'
+                       % peer.peer_name)
+    expected['deploy_status'] = states.DEPLOY_REHOME_FAILED
+    return {group.id}
+
+
 def _check_joinable(context, current, peer_group_id, expected):
     peer_groups.check_led_here(context, objects.SubcloudPeerGroup.get_by_id(context,
                                                                             peer_group_id))
@@ -260,6 +302,8 @@ def update(context, subcloud, force=False, secrets=None, as_peer=False):
     if 'group_id' in changes:
         _check_group(context, changes['group_id'], 'Invalid group')
     out_of_sync = _check_membership(context, current, changes, expected, as_peer)
+    corrected = set() if as_peer or _is_secondary(current) else _check_rehome_fix(
+        context, current, changes, secrets, expected)
     if {'bootstrap_address', 'rehome_data'} & set(changes):
         expected.setdefault('deploy_status', current.deploy_status)
     _rehome_data(current, changes)
@@ -270,7 +314,8 @@ def update(context, subcloud, force=False, secrets=None, as_peer=False):
         setattr(current, name, value)
     with objects.transaction(context):
         current.save(context, expected=expected, secrets=column,
-                     endpoint_status=endpoint_status, out_of_sync_groups=out_of_sync)
+                     endpoint_status=endpoint_status, out_of_sync_groups=out_of_sync,
+                     out_of_sync_copies=corrected)
         if changes.get('management_state') == states.UNMANAGED:
             # What the site knew of an unmanaged subcloud's alarms is stale (the audit no
             # longer asks for them).

@@ -229,14 +229,16 @@ class Subcloud(base.DCManagerObject):
         self._from_db_object(context, self, db_api.subcloud_create(context, values, owner=owner))
 
     def save(self, context=None, expected=None, secrets=None, endpoint_status=None,
-             owner=None, out_of_sync_groups=()):
+             owner=None, out_of_sync_groups=(), out_of_sync_copies=()):
         """Write the changed fields (and ``secrets``, the encrypted column value) if the row still
         matches ``expected`` ({field: value or collection of values}); SubcloudChanged if not.
 
         ``endpoint_status`` ({endpoint type: status}, key None = all others) is written in the
         same transaction, and so are the primary associations of the peer groups
-        ``out_of_sync_groups`` marked out-of-sync. ``owner``: the host of the manager that runs
-        the operation of the transitory deploy status written (as for ``create``).
+        ``out_of_sync_groups`` marked out-of-sync, and the non-primary associations of the
+        copies ``out_of_sync_copies`` (a member's rehome data corrected here). ``owner``: the
+        host of the manager that runs the operation of the transitory deploy status written (as
+        for ``create``).
         """
         context = context or self._context
         values = self._changed_values()
@@ -249,7 +251,8 @@ class Subcloud(base.DCManagerObject):
             return
         db_obj = db_api.subcloud_update(context, self.id, values, expected=expected,
                                         endpoint_status=endpoint_status,
-                                        out_of_sync_groups=out_of_sync_groups)
+                                        out_of_sync_groups=out_of_sync_groups,
+                                        out_of_sync_copies=out_of_sync_copies)
         self._from_db_object(context, self, db_obj)
 
     def delete_if_allowed(self, context=None, secondary=False):

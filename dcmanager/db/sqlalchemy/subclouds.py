@@ -257,7 +257,7 @@ def subcloud_create(context, values, owner=None):
 
 @writer
 def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status=None,
-                    out_of_sync_groups=()):
+                    out_of_sync_groups=(), out_of_sync_copies=()):
     session = context.session
     checks_addresses = any(column in values for column in _ADDRESS_COLUMNS)
     if checks_addresses:
@@ -280,18 +280,23 @@ def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status
         _set_endpoint_status(session, subcloud_id, endpoint_status)
     if out_of_sync_groups:
         _mark_associations_out_of_sync(session, out_of_sync_groups)
+    if out_of_sync_copies:
+        _mark_associations_out_of_sync(session, out_of_sync_copies,
+                                       states.ASSOCIATION_NON_PRIMARY)
     session.expire_all()
     return one_or_raise(_subcloud_query(context).filter_by(id=subcloud_id),
                         exception.SubcloudNotFound())
 
 
-def _mark_associations_out_of_sync(session, peer_group_ids):
+def _mark_associations_out_of_sync(session, peer_group_ids,
+                                   association_type=states.ASSOCIATION_PRIMARY):
     """The primary associations of these peer groups no longer match the peer site's copy (a
-    running sync's own compare-and-set then fails: it synced what changed since)."""
+    running sync's own compare-and-set then fails: it synced what changed since); or, with
+    ``association_type`` non-primary, this site's copies hold data the primary site has not."""
     assoc = models.PeerGroupAssociation
     session.execute(sa.update(assoc).where(
         assoc.peer_group_id.in_(sorted(peer_group_ids)),
-        assoc.association_type == states.ASSOCIATION_PRIMARY).values(
+        assoc.association_type == association_type).values(
         sync_status=states.ASSOCIATION_SYNC_OUT_OF_SYNC, sync_owner=None))
 
 
