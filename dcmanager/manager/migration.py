@@ -137,6 +137,7 @@ class Migrator:
                     'rehomed', {'name': group.peer_group_name, 'ok': len(rehomed),
                                 'n': len(subcloud_ids)})
         self._tell_sources(context, group)
+        _resync_copies(context, group)
         self._manage_when_online(context, rehomed)
 
     def _tell_sources(self, context, group):
@@ -244,3 +245,19 @@ class Migrator:
         except exception.SubcloudChanged:
             return
         LOG.info('Rehomed subcloud %s is online: managed', subcloud.name)
+
+
+def _resync_copies(context, group):
+    """The copies of the group that this site's primary associations keep on the other site
+    are synced again with what this site holds now (their members once that site stepped them
+    down: the audit waits for it); a non-primary association is the other site's to sync."""
+    for association in objects.PeerGroupAssociation.list(context, peer_group_id=group.id):
+        if not association.is_primary():
+            continue
+        association.sync_status = states.ASSOCIATION_SYNC_OUT_OF_SYNC
+        association.sync_message = ('Peer group %s was migrated to this site: its copy there is '
+                                    'synced again by the audit.' % group.peer_group_name)
+        try:
+            association.save(context, not_syncing=True)
+        except (exception.PeerGroupAssociationBusy, exception.PeerGroupAssociationNotFound):
+            continue

@@ -61,8 +61,8 @@ class PeerAudit:
             if peer.availability_state != states.PEER_AVAILABLE:
                 continue
             try:
-                self._groups(context, peer)
-                self._resync(context, peer)
+                waiting = self._groups(context, peer)
+                self._resync(context, peer, waiting)
                 self._cleanup(context, peer)
             except Exception:
                 LOG.exception('The audit of system peer %s failed', peer.peer_name)
@@ -73,34 +73,43 @@ class PeerAudit:
 
     def _groups(self, context, peer):
         associations = [a for a in objects.PeerGroupAssociation.list(context)
-                        if a.system_peer_id == peer.id and a.is_primary()]
+                        if a.system_peer_id == peer.id]
         if not associations:
-            return
+            return set()
         local = objects.LocalSystem.get(context)
         client = peer_driver.PeerClient(self.syncer.pool, peer.manager_endpoint,
                                         peer.manager_username,
                                         objects.SystemPeer.get_password(context, peer.id))
+        waiting = set()
         for association in associations:
             with objects.SubcloudPeerGroup.audit_lease(
                     context, association.peer_group_id, self.syncer.host,
                     objects.SubcloudPeerGroup.AUDIT_LEASE_SECONDS) as held:
                 if not held:
                     continue  # another manager audits it now
+                audit = (_GroupAudit if association.is_primary() else _CopyAudit)(
+                    context, client, peer, local, association)
                 try:
-                    _GroupAudit(context, client, peer, local, association).run()
+                    audit.run()
                 except (exception.SubcloudPeerGroupNotFound,
                         exception.PeerGroupAssociationNotFound):
                     continue  # deleted meanwhile
                 except exception.OutboundError as e:
                     LOG.warning('The audit of the peer groups on %s stopped: %s',
                                 peer.peer_name, e)
-                    return  # the peer stopped answering: its heartbeat tells
+                    return waiting  # the peer stopped answering: its heartbeat tells
+                if audit.waiting:
+                    waiting.add(association.id)
+        return waiting
 
-    def _resync(self, context, peer):
+    def _resync(self, context, peer, waiting=()):
+        """Sync again the primary associations left out-of-sync, but those ``waiting`` for the
+        peer to step down members this site holds now (a sync would fail on them)."""
         local = objects.LocalSystem.get(context)
         for association in objects.PeerGroupAssociation.list(context):
             if association.system_peer_id != peer.id or not association.is_primary() or \
-                    association.sync_status != states.ASSOCIATION_SYNC_OUT_OF_SYNC:
+                    association.sync_status != states.ASSOCIATION_SYNC_OUT_OF_SYNC or \
+                    association.id in waiting:
                 continue
             group = objects.SubcloudPeerGroup.get_by_id(context, association.peer_group_id)
             if not peer_groups.led_here(group, local):
@@ -140,6 +149,8 @@ class _GroupAudit:
         self.association = objects.PeerGroupAssociation.get_by_id(context, association.id)
         self.group = objects.SubcloudPeerGroup.get_by_id(context, association.peer_group_id)
         self.path = 'subcloud-peer-groups/%s' % self.group.peer_group_uuid
+        # Members the peer has not stepped down yet: no sync until it has.
+        self.waiting = False
 
     def run(self):
         try:
@@ -185,9 +196,16 @@ class _GroupAudit:
         members = {m.region_name: m for m in objects.Subcloud.list(
             self.context, peer_group_id=self.group.id)
             if m.deploy_status not in states.SECONDARY_DEPLOY_STATES}
+        # Released or failed copies there are not held as its own: its audit steps them down.
         owned = [m.name for region, m in members.items() if region in copies and
-                 copies[region].get('deploy-status') not in states.SECONDARY_DEPLOY_STATES]
+                 copies[region].get('deploy-status') not in states.SECONDARY_DEPLOY_STATES and
+                 copies[region].get('deploy-status') not in _RELEASED_OR_FAILED]
         missing = [m.name for region, m in members.items() if region not in copies]
+        # Held as its own here, released or failed there: the sync writes them once that site
+        # has stepped them down (its audit), so the next audit tries again.
+        pending = [m.name for region, m in members.items() if region in copies and
+                   m.deploy_status == states.DEPLOY_COMPLETE and
+                   copies[region].get('deploy-status') in _RELEASED_OR_FAILED]
         left = [str(row.get('name') or region) for region, row in copies.items()
                 if region not in members and
                 row.get('deploy-status') in states.SECONDARY_DEPLOY_STATES]
@@ -197,9 +215,13 @@ class _GroupAudit:
                        'Subcloud(s) %s of peer group %s are not secondary copies on %s: both '
                        'sites hold them as their own. Check which site manages them.'
                        % (_names(owned), self.group.peer_group_name, site))
-        elif missing or left:
+        elif missing or left or pending:
+            self.waiting = bool(pending)
             parts = (['%d subcloud(s) missing there (%s)' % (len(missing), _names(missing))]
                      if missing else []) + \
+                (['%d subcloud(s) not yet stepped down there (%s)' % (len(pending),
+                                                                     _names(pending))]
+                 if pending else []) + \
                 (['%d copies of subclouds no longer in the group (%s)' % (len(left),
                                                                          _names(left))]
                  if left else [])
@@ -241,7 +263,9 @@ class _GroupAudit:
         if not peer_groups.led_here(group, self.local):
             if copy.get('migration_status') == states.MIGRATION_COMPLETE:
                 self._step_down()
-            elif copy.get('migration_status') == states.MIGRATION_MIGRATING:
+                self._after_migration(copy)
+                return
+            if copy.get('migration_status') == states.MIGRATION_MIGRATING:
                 # The fence did not reach this site: its members are released now.
                 peer_groups.release_members(self.context, group)
             self._not_led()
@@ -292,6 +316,31 @@ class _GroupAudit:
                          'f': len(moved[states.DEPLOY_REHOME_FAILED]),
                          'failed': _names(moved[states.DEPLOY_REHOME_FAILED]) or 'none'})
 
+    def _after_migration(self, copy):
+        """The leader's migration is complete and this site stepped down: the association is
+        ``in-sync`` (the copies agree), or ``out-of-sync`` while the leader holds rehome data
+        corrected there (its association is ``out-of-sync``: it pushes the data here once its
+        members are managed and online there)."""
+        if any(m.deploy_status in _OWN for m in objects.Subcloud.list(
+                self.context, peer_group_id=self.group.id)):
+            self._not_led()  # not stepped down yet (the leader's answer was unreadable)
+            return
+        try:
+            rows = self.client.get('peer-group-associations')['peer_group_associations']
+            theirs = {row.get('sync-status') for row in rows
+                      if row.get('peer-group-id') == copy.get('id')}
+        except (KeyError, TypeError, AttributeError) as e:
+            LOG.warning('The associations on %s were unreadable (%r): read at the next audit',
+                        self.peer.peer_name, e)
+            return
+        if states.ASSOCIATION_SYNC_OUT_OF_SYNC in theirs:
+            self._mark(states.ASSOCIATION_SYNC_OUT_OF_SYNC,
+                       'Site %s leads peer group %s and holds rehome data corrected there: it '
+                       'pushes it here once its subclouds are managed and online there.'
+                       % (self.peer.peer_name, self.group.peer_group_name))
+        else:
+            self._mark(states.ASSOCIATION_SYNC_IN_SYNC, None)
+
     def _not_led(self):
         group = self.group
         self._mark(states.ASSOCIATION_SYNC_FAILED,
@@ -332,10 +381,77 @@ class _GroupAudit:
         LOG.warning('Peer group association %s: %s: %s', association.id, status, message)
 
 
+class _CopyAudit(_GroupAudit):
+    """The audit of this site's copy of a group whose primary site is the peer (a non-primary
+    association). While the peer leads the group and every member here is a secondary copy,
+    there is nothing to do (the peer's audit and sync write the copy). Otherwise:
+
+    - the peer leads it in a newer term than the copy's, or the copy is led by the peer and
+      members here are held as this site's own: the peer's leadership is taken, and the members
+      step down once its migration is complete (as a primary site's audit does);
+    - this site leads it (it migrated it) and the association is ``out-of-sync`` (rehome data
+      corrected here after a failed rehome): once every member is managed and online here, their
+      rehome data is pushed to the peer's secondary copies (the peer's own gateway kept), and
+      the association is ``in-sync`` again; the peer's audit then says so there too.
+    """
+
+    def run(self):
+        led = peer_groups.led_here(self.group, self.local)
+        if not led and not any(m.deploy_status in _OWN or m.deploy_status in _FAILED_THERE
+                               for m in objects.Subcloud.list(
+                                   self.context, peer_group_id=self.group.id)):
+            return
+        try:
+            copy = self.client.get(self.path)
+        except exception.TargetNotFound:
+            return
+        term = copy.get('leader_term')
+        if not led or (isinstance(term, int) and term > self.group.leader_term):
+            self._follow()
+        elif self.association.sync_status == states.ASSOCIATION_SYNC_OUT_OF_SYNC and \
+                self.group.migration_status != states.MIGRATION_MIGRATING:
+            self._push_corrections()
+
+    def _push_corrections(self):
+        members = [m for m in objects.Subcloud.list(self.context, peer_group_id=self.group.id)
+                   if m.deploy_status not in states.SECONDARY_DEPLOY_STATES]
+        waiting = [m.name for m in members if (m.deploy_status, m.management_state,
+                                               m.availability_status) != (
+            states.DEPLOY_COMPLETE, states.MANAGED, states.ONLINE)]
+        site = self.peer.peer_name
+        if waiting:
+            self._mark(states.ASSOCIATION_SYNC_OUT_OF_SYNC,
+                       'The rehome data corrected here is pushed to %s once every subcloud of '
+                       'peer group %s is managed and online here (not yet: %s).'
+                       % (site, self.group.peer_group_name, _names(waiting)))
+            return
+        try:
+            failed = peer_sync.push_to_copies(self.context, self.client, self.peer,
+                                              self.group, self.local, members)
+        except peer_sync.SyncFailed as e:
+            failed = [('(all)', e.message)]
+        if failed:
+            self._mark(states.ASSOCIATION_SYNC_OUT_OF_SYNC,
+                       'The rehome data corrected here was not pushed to %s for %d subcloud(s) '
+                       '(%s): %s; pushed again at the next audit.'
+                       % (site, len(failed), _names(n for n, _ in failed), failed[0][1]))
+            return
+        LOG.info('The rehome data of the %d subcloud(s) of peer group %s pushed to %s',
+                 len(members), self.group.peer_group_name, site)
+        self._mark(states.ASSOCIATION_SYNC_IN_SYNC, None)
+
+    def _after_migration(self, copy):
+        pass  # the peer's sync and audit write this association's status
+
+    def _not_led(self):
+        pass
+
+
 # What a member held here as this site's own (or released for a migration) becomes once the
 # leader's migration is complete, by the leader's deploy status of it.
 _OWN = frozenset((states.DEPLOY_COMPLETE, states.DEPLOY_REHOME_PENDING))
 _FAILED_THERE = frozenset((states.DEPLOY_REHOME_FAILED, states.DEPLOY_REHOME_PREP_FAILED))
+_RELEASED_OR_FAILED = _FAILED_THERE | {states.DEPLOY_REHOME_PENDING}
 
 
 def _stepped_down(here, there):

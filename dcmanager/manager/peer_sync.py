@@ -417,6 +417,31 @@ def push_copy_status(context, client, peer, association, local):
                     group.peer_group_name, peer.peer_name, e)
 
 
+def push_to_copies(context, client, peer, group, local, members):
+    """Write the peer site's secondary copies of ``members`` (of ``group``, held here) that its
+    copy of the group lists, as a sync does (the peer's own gateway; the admin password inside
+    the call), in a pool of ``[peer] sync_pool_size``; a member it does not list is not
+    created there. Returns [(name, error text)] of those that failed, or raises SyncFailed
+    when the copy of the group cannot be read."""
+    push = _Push(client, peer, group, None, local)
+    try:
+        push.copy = client.get('subcloud-peer-groups/%s' % group.peer_group_uuid)
+    except exception.OutboundError as e:
+        push._fail('The copy of peer group %s on %s could not be read'
+                   % (group.peer_group_name, peer.peer_name), e)
+    push.list_copies()
+    listed = [m for m in members if m.region_name in push.copies]
+    failed = [(m.name, 'no copy of it on %s' % peer.peer_name) for m in members
+              if m.region_name not in push.copies]
+    size = max(1, min(CONF.peer.sync_pool_size, len(listed) or 1))
+    with concurrent.futures.ThreadPoolExecutor(size, thread_name_prefix='peer-push') as ex:
+        futures = {ex.submit(push.member, context, m): m for m in listed}
+        for future in concurrent.futures.as_completed(futures):
+            if future.exception() is not None:
+                failed.append((futures[future].name, _member_error(future.exception())))
+    return sorted(failed)
+
+
 def remove_copies_of(context, pool, peer, group):
     """Delete the peer site's copy of ``group`` (by its UUID), its association and its
     secondary subclouds, if it is this site's copy; PeerCleanupFailed (nothing more deleted)

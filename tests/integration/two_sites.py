@@ -126,6 +126,14 @@ class Site:
         with contextlib.closing(sqlite3.connect(path, timeout=30)) as conn, conn:
             return conn.execute(statement, params).rowcount
 
+    def read_database(self, statement, **params):
+        """The rows of one SQL query on the site's own database (SQLite), as dicts: what the
+        API never shows (rehome data, the secrets column), read to check how it is stored."""
+        path = os.path.join(self.workdir, 'state', 'dcmanager.sqlite')
+        with contextlib.closing(sqlite3.connect(path, timeout=30)) as conn:
+            conn.row_factory = sqlite3.Row
+            return [dict(row) for row in conn.execute(statement, params)]
+
     def log_tail(self, size=4000):
         with open(os.path.join(self.workdir, 'site.log'), errors='replace') as f:
             return f.read()[-size:]
