@@ -74,13 +74,16 @@ def site_database(site):
         CONF.clear_override('state_path')
 
 
-def _fill(site, count):
-    """A's database, before A starts: the peer group (led by A) and its ``count`` members."""
+def _fill(site, count, max_rehoming=10):
+    """A's database, before A starts: the peer group (led by A, ``max_rehoming`` its
+    max-subcloud-rehoming) and its ``count`` members, managed, online and complete, each at
+    its own address of the simulator's fleet (127.0.1.1 on). Also used by
+    ``bench/migration.py``, whose simulator serves those addresses; the group's id."""
     with site_database(site):
-        return _fill_members(site, count)
+        return _fill_members(site, count, max_rehoming)
 
 
-def _fill_members(site, count):
+def _fill_members(site, count, max_rehoming):
     from dcmanager import objects
     from dcmanager.api.schemas import subcloud_values
     from dcmanager.common import states
@@ -93,8 +96,9 @@ def _fill_members(site, count):
     with db_api.get_engine().begin() as conn:
         group_id = conn.execute(models.SubcloudPeerGroup.__table__.insert().values(
             peer_group_uuid=GROUP_UUID, peer_group_name='pg1', group_priority=0,
-            group_state='enabled', max_subcloud_rehoming=10, system_leader_id=site.system_uuid,
-            system_leader_name=site.name, leader_term=1)).inserted_primary_key[0]
+            group_state='enabled', max_subcloud_rehoming=max_rehoming,
+            system_leader_id=site.system_uuid, system_leader_name=site.name,
+            leader_term=1)).inserted_primary_key[0]
         rows = []
         for i, address in enumerate(fleet):
             values = _values(i)
