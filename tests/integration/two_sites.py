@@ -2,7 +2,8 @@
 
 Each site is a ``dcmanager-all`` child process with its own state directory (SQLite database,
 site key), its own fixed system UUID and name (``site-a``, ``site-b``), and its own real Keystone
-child process (``conftest.start_keystone``; the two start side by side), where:
+child process (``conftest.start_keystone``, i.e. ``tools/local_keystone.py``; the two start side by
+side), where:
 
 - ``dcmanager`` is the site's keystonemiddleware service user;
 - ``dc-admin`` (admin of project admin) is the site's operator;
@@ -84,7 +85,6 @@ class Site:
     # ------------------------------------------------------------------ the process
 
     def config(self, sim=None):
-        service = self.keystone.users['dcmanager']
         path = os.path.join(self.workdir, 'dcmanager.conf')
         with open(path, 'w') as f:
             f.write(
@@ -93,16 +93,13 @@ class Site:
                 '[api]\nbind_host = 127.0.0.1\nbind_port = %(port)d\n'
                 '[subcloud]\nscheme = http\nidentity_port = %(identity)d\n'
                 'agent_port = %(agent)d\nadmin_username = admin\n'
-                '[keystone_authtoken]\nwww_authenticate_uri = %(ks)s\nauth_url = %(ks)s\n'
-                'auth_type = password\nusername = %(user)s\npassword = %(password)s\n'
-                'project_name = %(project)s\nuser_domain_id = default\n'
-                'project_domain_id = default\n%(options)s'
+                '[keystone_authtoken]\n%(authtoken)s%(options)s'
                 % {'state': os.path.join(self.workdir, 'state'), 'name': self.name,
                    'uuid': self.system_uuid, 'port': self.port,
                    'identity': sim.identity_port if sim else 5001,
-                   'agent': sim.agent_port if sim else 8326, 'ks': self.keystone.url,
-                   'user': service.name,
-                   'password': service.password, 'project': service.project,
+                   'agent': sim.agent_port if sim else 8326,
+                   'authtoken': ''.join('%s = %s\n' % item for item in
+                                        self.keystone.authtoken_options().items()),
                    'options': self.options})
         return path
 

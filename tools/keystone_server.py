@@ -1,15 +1,16 @@
-"""A real Keystone (from PyPI) on loopback, for the integration tests: ``python keystone_server.py
-WORKDIR PORT``.
+"""A real Keystone (from PyPI) on loopback, for the integration tests and ``tools/run-site --pair``:
+``python keystone_server.py WORKDIR PORT``.
 
 Writes ``WORKDIR/keystone.conf`` (SQLite, fernet tokens, fast bcrypt, no token caching so that a
 revoked token is refused at once), bootstraps in this process (schema, key repositories, the admin
 user/project/role, region RegionOne, identity endpoints at ``http://127.0.0.1:PORT/v3``), serves it
 on 127.0.0.1:PORT, prints ``READY <url>`` and runs until SIGTERM or SIGINT (or until its parent is
 gone). The admin password comes from the environment (``KEYSTONE_ADMIN_PASSWORD``), never from the
-command line.
+command line; so does the lifetime of its tokens in seconds (``KEYSTONE_TOKEN_EXPIRATION``, default
+Keystone's 3600).
 
 It runs as a child process because Keystone takes over the global ``oslo_config.cfg.CONF``: it must
-never be imported by the test process (notes/real-components.md section 2).
+never be imported by the process that starts it (``local_keystone.py`` does that).
 """
 
 import os
@@ -20,6 +21,7 @@ import threading
 import time
 
 ADMIN_PASSWORD_ENV = 'KEYSTONE_ADMIN_PASSWORD'
+TOKEN_EXPIRATION_ENV = 'KEYSTONE_TOKEN_EXPIRATION'
 # Exit status when PORT cannot be bound.
 PORT_TAKEN = 3
 
@@ -32,6 +34,7 @@ connection = sqlite:///{workdir}/keystone.db
 
 [token]
 provider = fernet
+expiration = {expiration}
 # Off, with cache_on_issue, so that revocation acts at once (notes section 4).
 caching = false
 cache_on_issue = false
@@ -56,10 +59,10 @@ backend = dogpile.cache.memory
 """
 
 
-def write_config(workdir):
+def write_config(workdir, expiration=3600):
     path = os.path.join(workdir, 'keystone.conf')
     with open(path, 'w') as f:
-        f.write(_CONF_TEMPLATE.format(workdir=workdir))
+        f.write(_CONF_TEMPLATE.format(workdir=workdir, expiration=expiration))
     return path
 
 
@@ -127,13 +130,17 @@ def main(argv):
 
     # Bind before the slow bootstrap, so that a taken port fails at once (and can be retried).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # A fixed port (tools/run-site --pair) is bound again right after a stop, while the last
+    # connections are in TIME_WAIT; two listeners on one port are still refused.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(('127.0.0.1', port))
     except OSError as e:
         sys.stderr.write('cannot bind 127.0.0.1:%d: %s\n' % (port, e))
         return PORT_TAKEN
 
-    app = build_app(write_config(workdir), url, admin_password)
+    expiration = int(os.environ.get(TOKEN_EXPIRATION_ENV, '3600'))
+    app = build_app(write_config(workdir, expiration), url, admin_password)
 
     import waitress
 
