@@ -26,10 +26,9 @@ B and the wait until it is ``in-sync`` (timed, not the point), and ``PATCH
                               [--peer-audit-interval 10] [--goal SECONDS]
 
 On the shared 2-core machine, 1,000 subclouds (50 at a time, 1 s each: ideal 20 s) were
-complete on B in 23.3 s, within the 25 s goal, with the API loop on ``poll()``; on
-``select()`` (as the site stands) B's process ends mid-migration once it holds more than
-1,024 descriptors (README.md's "Benchmarks"). The last line is one JSON object of the
-figures. Every process started is stopped by its pid at the end, also on an error or Ctrl-C.
+complete on B in 23.3 s, within the 25 s goal (README.md's "Benchmarks"). The last line
+is one JSON object of the figures. Every process started is stopped by its pid at the end,
+also on an error or Ctrl-C.
 """
 
 import argparse
@@ -91,9 +90,7 @@ def _sync(a, b, group_id):
     assoc = a.call('POST', 'peer-group-associations', json={
         'peer_group_id': group_id, 'system_peer_id': peer_b['id'],
         'peer_group_priority': 2}).json()
-    # Followed on B (its copy of the association is in-sync once A's sync ends there), not
-    # on A: while A's sync runs, A holds more than 1,024 descriptors, and a connection A
-    # accepts then kills its API loop (select(); see README.md's "Benchmarks").
+    # Followed on B: its copy of the association is in-sync once A's sync ends there.
     _wait_on(lambda: peer_sync._wait('in-sync on B', lambda: any(
         x['sync-status'] == 'in-sync' for x in b.get('peer-group-associations')[
             'peer_group_associations']), timeout=900), (a, b))

@@ -94,7 +94,11 @@ def make_server(app, sock, threads, conf=CONF):
     adj = adjustments.Adjustments(
         threads=threads, clear_untrusted_proxy_headers=True, ident='dcmanager',
         connection_limit=conf.api.connection_limit + _OWN_MAP_ENTRIES,
-        channel_timeout=conf.api.idle_timeout, cleanup_interval=_CHECK_INTERVAL)
+        channel_timeout=conf.api.idle_timeout, cleanup_interval=_CHECK_INTERVAL,
+        # poll(), not select(): select() cannot watch a descriptor numbered 1,024 or more, and
+        # a site that talks to a thousand subclouds (audit, sync, rehomes) holds that many;
+        # waitress's loop then ends with ValueError at its next wake-up.
+        asyncore_use_poll=True)
     server = _Server(app, _sock=sock, adj=adj, bind_socket=False,
                      sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()))
     server.header_timeout = conf.api.header_timeout

@@ -40,7 +40,10 @@ class StopRequest:
     def wait(self, timeout=None):
         """Wait at most ``timeout`` seconds (None: forever) for a stop; True if one came."""
         if not self.requested:
-            select.select([self._read], [], [], timeout)
+            # poll(), not select(): the pipe may be numbered 1,024 or more in a busy process.
+            poller = select.poll()
+            poller.register(self._read, select.POLLIN)
+            poller.poll(None if timeout is None else max(0, timeout) * 1000)
         return self.requested
 
     def close(self):

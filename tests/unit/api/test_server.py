@@ -194,3 +194,32 @@ def test_a_complete_request_is_served_while_slow_clients_wait(tmp_path):
                 conn.close()
         finally:
             slow.close()
+
+
+def test_descriptors_beyond_1024_are_served(tmp_path):
+    """The loop watches its connections with poll(): with more than 1,024 descriptors open
+    (1,100 idle client connections here) the site still answers, and its loop is still up
+    (select() cannot watch a descriptor numbered 1,024 or more: the loop ended with ValueError
+    and the process stopped answering)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1400:
+        pytest.fail('the hard open-file limit (%d) is below what the test needs' % hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1400), hard))
+    conf, port = procs._config(tmp_path, api__connection_limit=1200, api__header_timeout=120,
+                               api__idle_timeout=120)
+    idle = []
+    try:
+        with procs.running(tmp_path, 'dcmanager-all', '--config-file', conf) as site:
+            procs._wait_serving(site, port)
+            for _ in range(1100):
+                idle.append(socket.create_connection(('127.0.0.1', port), timeout=10))
+            for _ in range(3):  # the loop wakes every second: a select() loop had ended
+                _time_to_answer(port)
+                time.sleep(1)
+            assert site.popen.poll() is None
+    finally:
+        for sock in idle:
+            sock.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
