@@ -2,13 +2,12 @@
 
 import contextlib
 import os
-import resource
 import sys
 
 from oslo_log import log as logging
 
 from dcmanager import version
-from dcmanager.common import exception, log_escape
+from dcmanager.common import exception, log_escape, nofile
 from dcmanager.conf import CONF
 
 
@@ -48,8 +47,6 @@ def startup_checks():
 
 
 def raise_nofile_limit(wanted):
-    """Raise this process's open-file limit towards ``wanted`` (never above the hard limit)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-    if target > soft:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    """Raise this process's open-file limit towards ``wanted`` (the hard limit too, where the
+    process may)."""
+    nofile.raise_limit(wanted)

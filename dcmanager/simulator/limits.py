@@ -1,11 +1,14 @@
 """The open-file budget: two listening sockets per subcloud, plus connections.
 
-The simulator raises its own RLIMIT_NOFILE soft limit to the hard limit at start, and refuses to
-start (with a message saying what to do) when even the hard limit cannot hold the listeners and a
-reasonable number of connections, rather than failing half-way with EMFILE.
+The simulator raises its own RLIMIT_NOFILE soft limit to the hard limit at start (and the hard
+limit to what the fleet needs, where the process may: root, up to ``fs.nr_open``), and refuses
+to start (with a message saying what to do) when even then the limit cannot hold the listeners
+and a reasonable number of connections, rather than failing half-way with EMFILE.
 """
 
 import resource
+
+from dcmanager.common import nofile
 
 SOCKETS_PER_SUBCLOUD = 2
 RESERVE = 1024  # connections, the control port, the state file, the interpreter's own files
@@ -20,9 +23,11 @@ def needed(count):
 
 
 def raise_nofile(count):
-    """Raise the soft RLIMIT_NOFILE to the hard limit; return the new soft limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    """Raise the soft RLIMIT_NOFILE to the hard limit (the hard limit first to what ``count``
+    subclouds need, where the process may); return the new soft limit."""
     want = needed(count)
+    nofile.raise_limit(want)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and hard < want:
         raise LimitError(
             'the hard open-file limit (RLIMIT_NOFILE) is %d but %d subclouds need at least %d '
