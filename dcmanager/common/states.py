@@ -137,7 +137,8 @@ DEPLOY = statetable.StateTable('deploy status', {
     # geo-redundancy: a secondary copy is migrated here (pre-rehome, rehoming); the source's
     # copy waits (rehome-pending) and becomes secondary once the audit sees the migration done,
     # or rehome-failed when the target's failed, so that it can be migrated back.
-    'secondary': ('pre-rehome', 'secondary-failed'),
+    # secondary -> rehome-prep-failed: a migration cut short before this copy's rehome began.
+    'secondary': ('pre-rehome', 'secondary-failed', 'rehome-prep-failed'),
     'secondary-failed': ('secondary',),
     'pre-rehome': ('rehoming', 'rehome-prep-failed'),
     'rehoming': ('complete', 'rehome-failed'),
@@ -246,6 +247,12 @@ MIGRATION = statetable.StateTable('peer group migration status', {
                  'group was %(state)s; the migration ended there, the group led by this site. '
                  'Migrate the failed subclouds again: dcmanager subcloud-peer-group migrate.'),
     initial=(MIGRATION_NONE,))
+# The error description of a member still secondary when its group's migration was cut short
+# (its manager stopped or died): ended failed, so that both sites see it was not rehomed (the
+# source steps its copy down to rehome-failed) and it is migrated again.
+MIGRATION_CUT_SHORT = ('The migration of its peer group stopped (its manager restarted or died) '
+                       'before this subcloud\'s rehome began; it was not rehomed. Migrate it '
+                       'again: dcmanager subcloud-peer-group migrate.')
 
 # A peer group association's sync status, as its primary site drives it: created syncing, then
 # what the sync found; the peer's heartbeat makes a known status unknown or failed and back

@@ -23,7 +23,9 @@ runs in the migration's own thread:
 
 Every status write is a compare-and-set owned by this manager: a manager that dies mid-way
 leaves nothing transitory behind once recovered (``manager/recovery.py``: ``migrating`` ->
-``complete``, ``pre-rehome`` -> ``rehome-prep-failed``, ``rehoming`` -> ``rehome-failed``).
+``complete``, ``pre-rehome`` -> ``rehome-prep-failed``, ``rehoming`` -> ``rehome-failed``); a
+member whose rehome had not begun (still ``secondary``) ends ``rehome-prep-failed`` with
+``states.MIGRATION_CUT_SHORT``, at that recovery or when the manager stops mid-way.
 """
 
 import concurrent.futures
@@ -182,7 +184,16 @@ class Migrator:
     def _rehome(self, context, group, subcloud_id):
         """One subcloud's rehome here; True if it is ``complete``."""
         subcloud = objects.Subcloud.get_by_id(context, subcloud_id)
-        if self._stopping.is_set() or subcloud.deploy_status not in MIGRATABLE or \
+        if self._stopping.is_set():
+            # Its rehome never begins: failed, as the recovery of a migration cut short says,
+            # not left secondary as if it were still the source's.
+            if subcloud.deploy_status == states.DEPLOY_SECONDARY:
+                objects.Subcloud.transition(
+                    context, subcloud.id, states.DEPLOY_SECONDARY,
+                    states.DEPLOY_REHOME_PREP_FAILED, owner=self.host,
+                    error_description=states.MIGRATION_CUT_SHORT)
+            return False
+        if subcloud.deploy_status not in MIGRATABLE or \
                 not objects.Subcloud.transition(
                     context, subcloud.id, subcloud.deploy_status, states.DEPLOY_PRE_REHOME,
                     owner=self.host, error_description=states.DEFAULT_ERROR_DESCRIPTION):

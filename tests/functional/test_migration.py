@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from dcmanager import objects
+from dcmanager.common import states
 from dcmanager.db import api as db_api
 from dcmanager.db.sqlalchemy import models
 from dcmanager.manager import recovery
@@ -158,3 +159,27 @@ def test_a_migration_cut_short_by_a_crash_ends_at_the_next_start(api, ctx, copy)
         'complete', 4, local.system_uuid)
     assert {n: m['deploy-status'] for n, m in _members(api, copy).items()} == {
         'sc1': 'rehome-prep-failed', 'sc2': 'rehome-failed'}
+
+
+def test_a_member_whose_rehome_never_began_ends_failed_when_the_migration_is_recovered(
+        api, ctx, copy):
+    """Cut short with one member rehoming and the other not begun (still secondary): both end
+    failed, each saying why; not left secondary as if the source still held it."""
+    _set_group(copy['id'], migration_status='migrating', migration_owner='dead-manager',
+               leader_term=4)
+    with db_api.get_engine().begin() as conn:
+        conn.execute(sa.update(models.Subcloud).where(models.Subcloud.name == 'sc1')
+                     .values(deploy_status='rehoming', deploy_owner='dead-manager'))
+    recovery.recover_at_start(ctx, 'test-manager')
+    assert _group(api, copy)['migration_status'] == 'complete'
+    assert {n: m['deploy-status'] for n, m in _members(api, copy).items()} == {
+        'sc1': 'rehome-failed', 'sc2': 'rehome-prep-failed'}
+    detail = api.get('/v1.0/subclouds/sc2/detail').json
+    assert detail['error-description'] == states.MIGRATION_CUT_SHORT
+    # A group not migrating keeps its secondary members as they are.
+    _set_group(copy['id'], migration_status=None)
+    with db_api.get_engine().begin() as conn:
+        conn.execute(sa.update(models.Subcloud).where(models.Subcloud.name == 'sc2')
+                     .values(deploy_status='secondary'))
+    recovery.recover_at_start(ctx, 'test-manager')
+    assert _members(api, copy)['sc2']['deploy-status'] == 'secondary'

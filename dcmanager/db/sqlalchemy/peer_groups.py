@@ -175,15 +175,26 @@ def peer_group_end_migration(context, group_id, owner):
 
 @writer
 def peer_group_recover_migrations(context, recoveries, host, binary, down_time, at_start=False):
-    """Move the migrations of dead managers to their recovery target (see subcloud recovery);
-    how many moved."""
+    """Move the migrations of dead managers to their recovery target (see subcloud recovery),
+    and their members still ``secondary`` (their rehome never began) to ``rehome-prep-failed``
+    with ``states.MIGRATION_CUT_SHORT``, in the same transaction; how many migrations moved."""
     session = context.session
     moved = 0
     for recovery in recoveries:
+        cut_short = sa.select(_PG.id).where(
+            _PG.migration_status == recovery.state,
+            recoverable(session, _PG.migration_owner, host, binary, down_time, at_start))
+        ids = session.execute(cut_short).scalars().all()
+        if not ids:
+            continue
+        session.execute(
+            sa.update(_SC)
+            .where(_SC.peer_group_id.in_(ids), _SC.deploy_status == states.DEPLOY_SECONDARY)
+            .values(deploy_status=states.DEPLOY_REHOME_PREP_FAILED, deploy_owner=None,
+                    error_description=states.MIGRATION_CUT_SHORT)
+            .execution_options(synchronize_session=False))
         stmt = (sa.update(_PG)
-                .where(_PG.migration_status == recovery.state,
-                       recoverable(session, _PG.migration_owner, host, binary, down_time,
-                                   at_start))
+                .where(_PG.id.in_(ids), _PG.migration_status == recovery.state)
                 .values(migration_status=recovery.target, migration_owner=None))
         moved += session.execute(stmt.execution_options(synchronize_session=False)).rowcount
     return moved

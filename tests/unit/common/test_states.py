@@ -154,7 +154,8 @@ def test_the_heartbeats_association_moves_are_allowed():
 
 
 def test_the_migrations_deploy_status_moves_are_allowed():
-    moves = [('secondary', 'pre-rehome'), ('rehome-failed', 'pre-rehome'),
+    moves = [('secondary', 'pre-rehome'), ('secondary', 'rehome-prep-failed'),
+             ('rehome-failed', 'pre-rehome'),
              ('rehome-prep-failed', 'pre-rehome'), ('pre-rehome', 'rehoming'),
              ('pre-rehome', 'rehome-prep-failed'), ('rehoming', 'complete'),
              ('rehoming', 'rehome-failed'), ('complete', 'rehome-pending'),
