@@ -41,11 +41,20 @@ def _refused(request_id, code, message):
               'msg': log_escape.escape(message)})
 
 
+# Refusals of a write whose writer no longer leads the group (an older leader term, or another
+# leader in the same term): a site that lost the leadership without knowing it yet, which an
+# operator must see, at WARNING (the message names the group and both terms).
+_LEADERSHIP_REFUSALS = (exception.LeaderTermStale, exception.LeaderConflict)
+
+
 def _translate(exc, request_id):
     if isinstance(exc, exception.DCManagerException):
         code = int(exc.code)
         if code >= 500:
             LOG.error('Request %(req)s failed: %(msg)s', {'req': request_id, 'msg': exc.message})
+        elif isinstance(exc, _LEADERSHIP_REFUSALS):
+            LOG.warning('Request %(req)s refused: %(code)d %(msg)s',
+                        {'req': request_id, 'code': code, 'msg': log_escape.escape(exc.message)})
         else:
             _refused(request_id, code, exc.message)
         # A remote exception's class is named <Name>_Remote: report the project's own name.

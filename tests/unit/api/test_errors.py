@@ -175,3 +175,25 @@ def test_remote_exception_page_carries_no_remote_traceback():
     assert resp.status_int == 400
     assert 'Traceback' not in resp.text
     assert cli_message(resp.text).endswith('\nDetails: Invalid group name')
+
+
+@pytest.mark.parametrize('exc', [
+    exception.LeaderTermStale(name='pg-1', term=1, current=2),
+    exception.LeaderConflict(name='pg-1', term=2, leader='site-b'),
+])
+def test_a_write_of_a_site_that_no_longer_leads_is_refused_at_warning(exc, caplog):
+    """Raised by the manager (remote) or the API itself: 409, logged at WARNING with the
+    group and the terms; any other refusal stays at INFO."""
+    for raised in (exc, _remote(exc)):
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger='dcmanager.api.errors'):
+            resp = errors.to_response(raised, request_id='req-9', accept='application/json')
+        assert resp.status_int == 409
+        record, = caplog.records
+        assert record.levelno == logging.WARNING
+        assert 'req-9' in record.getMessage() and 'pg-1' in record.getMessage()
+        assert 'leader term' in record.getMessage()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger='dcmanager.api.errors'):
+        errors.to_response(exception.InvalidInput(reason='no'), request_id='req-10')
+    assert [r.levelno for r in caplog.records] == [logging.INFO]
