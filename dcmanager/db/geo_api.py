@@ -143,6 +143,13 @@ def peer_group_recover_migrations(context, recoveries, host, binary, down_time, 
                                                       down_time, at_start=at_start)
 
 
+def peer_group_followed_migration_complete(context, group_id, term, leader_id):
+    """True if the followed migration (``leader_id``'s, in ``term``) is now ``complete``
+    here."""
+    return _peer_groups.peer_group_followed_migration_complete(context, group_id, term,
+                                                               leader_id)
+
+
 def peer_group_follow(context, group_id, term, values):
     """Write the leadership of the newer ``term``; False if the group's term is not older."""
     return _peer_groups.peer_group_follow(context, group_id, term, values)

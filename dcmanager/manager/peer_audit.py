@@ -262,6 +262,7 @@ class _GroupAudit:
                         group.peer_group_name, refused)
         if not peer_groups.led_here(group, self.local):
             if copy.get('migration_status') == states.MIGRATION_COMPLETE:
+                group.followed_migration_complete(self.context)
                 self._step_down()
                 self._after_migration(copy)
                 return

@@ -122,6 +122,20 @@ class SubcloudPeerGroup(base.DCManagerObject):
         self.obj_reset_changes(list(values))
         return True
 
+    def followed_migration_complete(self, context):
+        """The peer's migration this group follows is complete: its ``migrating`` here (taken
+        with the peer's leadership) becomes ``complete``, so a migration back can start. A
+        compare-and-set on the leader and term followed, and never a migration a manager here
+        runs; True if written (the object then holds it)."""
+        if self.migration_status != 'migrating' or not self.system_leader_id:
+            return False
+        if not geo_api.peer_group_followed_migration_complete(
+                context or self._context, self.id, self.leader_term, self.system_leader_id):
+            return False
+        self.migration_status = 'complete'
+        self.obj_reset_changes(['migration_status'])
+        return True
+
     @staticmethod
     @contextlib.contextmanager
     def audit_lease(context, group_id, host, seconds):

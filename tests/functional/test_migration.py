@@ -183,3 +183,29 @@ def test_a_member_whose_rehome_never_began_ends_failed_when_the_migration_is_rec
                      .values(deploy_status='secondary'))
     recovery.recover_at_start(ctx, 'test-manager')
     assert _members(api, copy)['sc2']['deploy-status'] == 'secondary'
+
+
+def test_a_followed_migration_once_complete_lets_this_site_migrate_back(api, ctx, copy):
+    """This site took site-a's leadership while site-a was migrating (term 4, ``migrating``
+    here too, run by no manager here): site-a's audit-visible ``complete`` clears it, so a
+    migration back is not refused as one under way. Only the followed one is cleared."""
+    _set_group(copy['id'], migration_status='migrating', migration_owner=None, leader_term=4)
+    group = objects.SubcloudPeerGroup.get_by_id(ctx, copy['id'])
+    _migrate(api, copy, status=409)
+    stale = objects.SubcloudPeerGroup.get_by_id(ctx, copy['id'])
+    # Another leader (or another term) than the one followed: not cleared.
+    stale.system_leader_id = str(uuid.uuid4())
+    assert not stale.followed_migration_complete(ctx)
+    stale.system_leader_id, stale.leader_term = SITE_A, 3
+    assert not stale.followed_migration_complete(ctx)
+    assert group.followed_migration_complete(ctx)
+    assert (group.migration_status, _group(api, copy)['migration_status']) == (
+        'complete', 'complete')
+    assert not group.followed_migration_complete(ctx)  # once
+    assert len(_migrate(api, copy).json['subclouds']) == 2
+    assert _settled(api, copy)['leader_term'] == 5
+    # A migration a manager here runs is never ended by what the peer says.
+    _set_group(copy['id'], migration_status='migrating', migration_owner='manager-1')
+    assert not objects.SubcloudPeerGroup.get_by_id(ctx, copy['id']).followed_migration_complete(
+        ctx)
+    assert _group(api, copy)['migration_status'] == 'migrating'

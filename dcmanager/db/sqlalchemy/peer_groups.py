@@ -148,6 +148,20 @@ def peer_group_follow(context, group_id, term, values):
 
 
 @writer
+def peer_group_followed_migration_complete(context, group_id, term, leader_id):
+    """The migration this site follows (led by ``leader_id`` in ``term``, run by the peer, not
+    by a manager here) is ``complete``: True if the group's ``migrating`` was cleared."""
+    stmt = (sa.update(_PG)
+            .where(_PG.id == group_id, _PG.leader_term == term,
+                   sa.func.lower(_PG.system_leader_id) == leader_id.lower(),
+                   _PG.migration_owner.is_(None),
+                   _PG.migration_status == states.MIGRATION_MIGRATING)
+            .values(migration_status=states.MIGRATION_COMPLETE))
+    return bool(context.session.execute(
+        stmt.execution_options(synchronize_session=False)).rowcount)
+
+
+@writer
 def peer_group_start_migration(context, group_id, owner, term, values):
     """Record the migration (``migrating``, owned by ``owner``) and its fence: the group's
     leadership ``values`` in leader term ``term``, the group's term being ``term - 1`` and no
