@@ -21,6 +21,7 @@ from dcmanager.manager import enroll, liveness, recovery, subclouds
 from dcmanager.manager import service as manager_service
 from dcmanager.objects import service as service_obj
 from tests import subcloud_forms as forms
+from tests import waiting
 
 A, B = 'mgr-a', 'mgr-b'
 BASE = '/v1.0/subclouds'
@@ -101,10 +102,7 @@ def _heartbeats(ctx):
 
 
 def _wait(condition, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, 'condition not reached in %s s' % timeout
-        time.sleep(0.1)
+    waiting.until('the condition reached', condition, timeout, interval=0.1)
 
 
 # ------------------------------------------------------------------ heartbeats and options

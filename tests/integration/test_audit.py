@@ -15,6 +15,7 @@ from dcmanager.common import states
 from dcmanager.conf import CONF
 from dcmanager.db import api as db_api
 from dcmanager.db.sqlalchemy import models
+from tests import waiting
 from tests.integration import sim_fixture
 
 PASSWORD = 'Sim-Audit-1'
@@ -77,14 +78,7 @@ def running(configured):
 
 
 def _wait(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail('%s: not within %.1f s' % (what, timeout))
-        time.sleep(0.05)
+    return waiting.until(what, predicate, timeout, interval=0.05)
 
 
 def _availability(ctx, subcloud_id):

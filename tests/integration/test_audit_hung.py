@@ -16,6 +16,7 @@ from dcmanager.conf import CONF
 from dcmanager.db import api as db_api
 from dcmanager.drivers import identity
 from dcmanager.drivers import subcloud as subcloud_driver
+from tests import waiting
 from tests.integration import sim_fixture
 
 PASSWORD = 'Sim-Hung-1'
@@ -76,14 +77,7 @@ def _add(ctx, sim, index):
 
 
 def _wait(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail('%s: not within %.1f s' % (what, timeout))
-        time.sleep(0.05)
+    return waiting.until(what, predicate, timeout, interval=0.05)
 
 
 @pytest.fixture

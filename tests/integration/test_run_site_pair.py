@@ -13,12 +13,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 
 from dcmanager.simulator import addresses
+from tests import waiting
 from tests.integration import sim_fixture
 from tests.services import free_port
 
@@ -42,13 +42,7 @@ def readme_blocks():
 
 
 def _wait(what, check, timeout=90.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, 'not %s after %s s' % (what, timeout)
-        time.sleep(0.5)
+    return waiting.until(what, check, timeout, interval=0.5)
 
 
 def _descendants(pid):

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from tests import subcloud_forms as forms
+from tests import waiting
 from tests.integration import sim_fixture, two_sites
 
 pytestmark = pytest.mark.keystone
@@ -30,13 +31,7 @@ OPTIONS = '[peer]\naudit_interval = 5\n'
 
 
 def _wait(what, check, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, 'not %s after %s s' % (what, timeout)
-        time.sleep(0.2)
+    return waiting.until(what, check, timeout, interval=0.2)
 
 
 @pytest.fixture(scope='module')

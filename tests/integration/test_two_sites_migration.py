@@ -6,11 +6,11 @@ and are secondary copies on A; the bad one is rehome-failed on both sites; the m
 complete and both sites agree that B leads; A, the preferred site, raises 280.005.
 """
 
-import time
 
 import pytest
 
 from tests import subcloud_forms as forms
+from tests import waiting
 from tests.integration import sim_fixture, two_sites
 
 pytestmark = pytest.mark.keystone
@@ -25,13 +25,7 @@ OPTIONS = ('[peer]\naudit_interval = 5\nmigration_online_timeout = 60\n'
 
 
 def _wait(what, check, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, 'not %s after %s s' % (what, timeout)
-        time.sleep(0.3)
+    return waiting.until(what, check, timeout, interval=0.3)
 
 
 @pytest.fixture(scope='module')

@@ -14,11 +14,11 @@ password is in any answer or either site's log.
 """
 
 import json
-import time
 
 import pytest
 
 from tests import subcloud_forms as forms
+from tests import waiting
 from tests.integration import sim_fixture, two_sites
 
 pytestmark = pytest.mark.keystone
@@ -33,15 +33,7 @@ PEER_TIMING = {'heartbeat_interval': '10', 'heartbeat_failure_threshold': '2'}
 
 
 def _wait(what, check, timeout=60.0, seen=None):
-    """Poll ``check`` until it is true; ``seen()`` says what there was when it never was."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, 'not %s after %s s%s' % (
-            what, timeout, ': %s' % (seen(),) if seen else '')
-        time.sleep(0.3)
+    return waiting.until(what, check, timeout, interval=0.3, seen=seen)
 
 
 def _in_sync(site, group_name, timeout=60):
