@@ -1,7 +1,8 @@
 """dcmanager-subcloud-sim: serve a fleet of simulated subclouds on loopback addresses.
 
 Subcloud i listens on the i-th address from ``--first-address`` (skipping .0 and .255), with its
-identity API on ``--identity-port`` and its audit agent on ``--agent-port``; the control API is on
+identity API on ``--identity-port`` and its audit agent on ``--agent-port`` (the same port for both
+is one listening socket per subcloud instead of two); the control API is on
 127.0.0.1:``--control-port``. See the "Subcloud simulator" section of the project's
 ``README.md``.
 """
@@ -34,7 +35,8 @@ def parse_args(argv=None):
     parser.add_argument('--identity-port', type=int, default=5001,
                         help='identity (Keystone v3) port (default %(default)s)')
     parser.add_argument('--agent-port', type=int, default=8326,
-                        help='audit agent port (default %(default)s)')
+                        help='audit agent port (default %(default)s); the identity port here '
+                             'too serves both on one listener per subcloud (half the open files)')
     parser.add_argument('--keepalive-timeout', type=float, default=15.0,
                         help='close idle client connections after this many seconds '
                              '(default %(default)s)')

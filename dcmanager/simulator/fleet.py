@@ -21,7 +21,8 @@ class ListenError(Exception):
 
 
 class Fleet:
-    """The subclouds at ``addresses``, all serving ``identity_port`` and ``agent_port``."""
+    """The subclouds at ``addresses``, all serving ``identity_port`` and ``agent_port`` (one
+    listener each when the two are the same port: half the open files of two)."""
 
     def __init__(self, addresses, identity_port, agent_port, defaults, state_path=None,
                  keepalive_timeout=15.0):
@@ -103,9 +104,17 @@ class Fleet:
         for sc in self.subclouds:
             sc.reset_counters()
 
+    @property
+    def sockets_per_subcloud(self):
+        return 1 if self.identity_port == self.agent_port else 2
+
     async def _open(self, sc):
-        for port, handler in ((self.identity_port, sc.serve_identity),
-                              (self.agent_port, sc.serve_agent)):
+        if self.identity_port == self.agent_port:
+            listeners = ((self.identity_port, sc.serve_shared),)
+        else:
+            listeners = ((self.identity_port, sc.serve_identity),
+                         (self.agent_port, sc.serve_agent))
+        for port, handler in listeners:
             try:
                 sc.servers.append(await http.serve(handler, sc.connections, sc.address, port))
             except OSError as e:

@@ -1,4 +1,5 @@
-"""The open-file budget: two listening sockets per subcloud, plus connections.
+"""The open-file budget: two listening sockets per subcloud (one when its identity API and its
+audit agent share a port), plus connections.
 
 The simulator raises its own RLIMIT_NOFILE soft limit to the hard limit at start (and the hard
 limit to what the fleet needs, where the process may: root, up to ``fs.nr_open``), and refuses
@@ -10,7 +11,6 @@ import resource
 
 from dcmanager.common import nofile
 
-SOCKETS_PER_SUBCLOUD = 2
 RESERVE = 1024  # connections, the control port, the state file, the interpreter's own files
 
 
@@ -18,22 +18,24 @@ class LimitError(Exception):
     """The hard open-file limit is too low for the requested fleet."""
 
 
-def needed(count):
-    return SOCKETS_PER_SUBCLOUD * count + RESERVE
+def needed(count, sockets_per_subcloud=2):
+    return sockets_per_subcloud * count + RESERVE
 
 
-def raise_nofile(count):
+def raise_nofile(count, sockets_per_subcloud=2):
     """Raise the soft RLIMIT_NOFILE to the hard limit (the hard limit first to what ``count``
-    subclouds need, where the process may); return the new soft limit."""
-    want = needed(count)
+    subclouds of ``sockets_per_subcloud`` listeners need, where the process may); return the
+    new soft limit."""
+    want = needed(count, sockets_per_subcloud)
     nofile.raise_limit(want)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and hard < want:
         raise LimitError(
             'the hard open-file limit (RLIMIT_NOFILE) is %d but %d subclouds need at least %d '
-            '(%d listening sockets each plus %d for connections); raise it (ulimit -Hn, '
-            'LimitNOFILE= in a systemd unit, nofile in limits.conf) or simulate fewer subclouds'
-            % (hard, count, want, SOCKETS_PER_SUBCLOUD, RESERVE))
+            '(%d listening socket(s) each plus %d for connections); raise it (ulimit -Hn, '
+            'LimitNOFILE= in a systemd unit, nofile in limits.conf), give --identity-port and '
+            '--agent-port the same port (one listener per subcloud) or simulate fewer subclouds'
+            % (hard, count, want, sockets_per_subcloud, RESERVE))
     target = hard if hard != resource.RLIM_INFINITY else max(soft, 4 * want)
     if target > soft:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))

@@ -51,15 +51,14 @@ def build(options):
         port = getattr(options, name)
         if not (0 if name == 'control_port' else 1) <= port <= 65535:
             raise StartError('--%s %d is not a valid port' % (name.replace('_', '-'), port))
-    if options.identity_port == options.agent_port:
-        raise StartError('--identity-port and --agent-port must differ')
     if options.control_port in (options.identity_port, options.agent_port):
         raise StartError('--control-port must differ from the subcloud ports')
     try:
         fleet_addresses = addresses.fleet(options.first_address, options.count)
         defaults = settings.defaults(options.token_lifetime, options.rehome_seconds,
                                      options.admin_password)
-        limits.raise_nofile(options.count)
+        limits.raise_nofile(options.count,
+                            1 if options.identity_port == options.agent_port else 2)
     except (addresses.AddressError, limits.LimitError, ValueError) as e:
         raise StartError(str(e)) from None
     fleet = fleet_mod.Fleet(fleet_addresses, options.identity_port, options.agent_port, defaults,

@@ -1,8 +1,10 @@
 """One simulated subcloud: its identity, settings, keys, rehome state, counters and fault gate.
 
-Every request to either of its ports goes through ``Subcloud.serve``: count it, apply the faults
-(``delay`` first, then ``status``), then hand it to the identity or agent routes. Counters are the
-ground truth that tests and benchmarks compare against what a client believes it sent.
+Every request to either of its ports (or to its one port, when the identity API and the agent
+share it: ``serve_shared`` tells them apart by path) goes through ``Subcloud._serve``: count it,
+apply the faults (``delay`` first, then ``status``), then hand it to the identity or agent routes.
+Counters are the ground truth that tests and benchmarks compare against what a client believes it
+sent.
 """
 
 import asyncio
@@ -50,6 +52,13 @@ class Subcloud:
 
     def serve_agent(self, request):
         return self._serve(request, agent_api.route)
+
+    def serve_shared(self, request):
+        """One port for both APIs: the agent's paths are under ``/v1``, the identity API's are
+        the rest (``/``, ``/v3``...)."""
+        path = request.path
+        agent = path == '/v1' or path.startswith('/v1/')
+        return self._serve(request, agent_api.route if agent else identity_api.route)
 
     def _serve(self, request, route):
         counters = self.counters

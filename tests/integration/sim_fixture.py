@@ -49,12 +49,13 @@ class Simulator:
     """A simulator child process; use as a context manager (or start()/stop())."""
 
     def __init__(self, workdir, count=10, first_address='127.0.1.1', ready_timeout=60.0,
-                 **options):
+                 shared_port=False, **options):
         self.workdir = str(workdir)
         self.count = count
         self.first_address = first_address
         self.addresses = addresses.fleet(first_address, count)
         self.ready_timeout = ready_timeout
+        self.shared_port = shared_port  # one listener per subcloud for identity and agent
         self.options = options
         self.proc = None
         self.control_url = None
@@ -73,7 +74,10 @@ class Simulator:
                     raise
 
     def _start_once(self):
-        self.identity_port, self.agent_port = free_ports(self.addresses)
+        if self.shared_port:
+            self.identity_port = self.agent_port = free_ports(self.addresses, how_many=1)[0]
+        else:
+            self.identity_port, self.agent_port = free_ports(self.addresses)
         argv = [sys.executable, '-m', 'dcmanager.cmd.subcloud_sim', '--count', str(self.count),
                 '--first-address', self.first_address, '--control-port', '0',
                 '--identity-port', str(self.identity_port), '--agent-port', str(self.agent_port)]

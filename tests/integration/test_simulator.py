@@ -380,3 +380,42 @@ def test_sigint_also_stops_cleanly(tmp_path):
         assert sim.proc.wait(timeout=10) == 0
     finally:
         sim.stop()
+
+
+def _listeners(port):
+    """How many sockets listen on TCP ``port`` (any address), from /proc/net/tcp."""
+    count = 0
+    with open('/proc/net/tcp') as table:
+        next(table)
+        for line in table:
+            local, state = line.split()[1], line.split()[3]
+            if state == '0A' and int(local.split(':')[1], 16) == port:
+                count += 1
+    return count
+
+
+def test_one_port_for_identity_and_agent_is_one_listener_per_subcloud(tmp_path):
+    """--identity-port equal to --agent-port: each subcloud serves both APIs on one socket
+    (half the open files of two, for fleets near the open-file limit), told apart by path."""
+    sim = sim_fixture.Simulator(tmp_path, count=12, first_address='127.0.17.1',
+                                shared_port=True, admin_password=PASSWORD).start()
+    try:
+        assert sim.identity_port == sim.agent_port
+        assert _listeners(sim.identity_port) == 12
+        address = sim.addresses[3]
+        token = _token(sim, address)
+        resp = _audit(sim, address, token)
+        assert resp.status_code == 200, resp.text
+        assert requests.get(sim.agent_url(address) + '/v3', timeout=10).json()['version'][
+            'id'] == 'v3.14'
+        assert requests.patch(sim.agent_url(address) + '/v1/nothing', timeout=10,
+                              headers={'X-Auth-Token': token}).status_code == 404
+        counters = sim.counters(address)
+        assert (counters['token_posts'], counters['audits']) == (1, 1)
+        sim.action(address, 'down')
+        assert _refused(address, sim.identity_port)
+        assert _listeners(sim.identity_port) == 11
+        sim.action(address, 'up')
+        assert _audit(sim, address, token).status_code == 200
+    finally:
+        assert sim.stop() == 0, sim.log_tail()
