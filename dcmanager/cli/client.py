@@ -13,6 +13,7 @@ delete). Anything else is a ``CommandError`` whose message ``errors.api_message`
 """
 
 import json
+import re
 import urllib.parse
 
 from keystoneauth1 import exceptions as ks_exc
@@ -193,4 +194,8 @@ def _text(resp):
 
 
 def _ks_text(e):
-    return ' '.join(str(getattr(e, 'message', None) or e).split())
+    """keystoneauth's message without the ``(HTTP 401) (Request-ID: ...)`` it appends (the
+    status is said once by the caller)."""
+    text = str(getattr(e, 'details', None) or getattr(e, 'message', None) or e)
+    text = re.sub(r' \(HTTP \d+\)| \(Request-ID: [^)]*\)', '', text)
+    return ' '.join(text.split())
