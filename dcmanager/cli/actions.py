@@ -245,11 +245,15 @@ class SubcloudManage(commands.Base, show.ShowOne):
                             help='Manage it even if its sync would otherwise be refused.')
         return parser
 
-    def take_action(self, parsed_args):
+    def form(self, a):
         form = multipart.Form().field('management-state', 'managed')
-        if parsed_args.force:
+        if a.force:
             form.field('force', 'true')
-        doc = self.client.send_form('PATCH', _path(SUBCLOUD, parsed_args.ref), form)
+        return form
+
+    def take_action(self, parsed_args):
+        doc = self.client.send_form('PATCH', _path(SUBCLOUD, parsed_args.ref),
+                                    self.form(parsed_args))
         return resources.subcloud_detail(doc)
 
 
@@ -266,11 +270,15 @@ class SubcloudUnmanage(commands.Base, show.ShowOne):
 
     def take_action(self, parsed_args):
         prompts.confirm(self.app, 'Unmanage subcloud %s?' % parsed_args.ref, parsed_args.yes)
-        form = multipart.Form().field('management-state', 'unmanaged')
-        if parsed_args.migrate:
-            form.field('migrate', 'true')
-        doc = self.client.send_form('PATCH', _path(SUBCLOUD, parsed_args.ref), form)
+        doc = self.client.send_form('PATCH', _path(SUBCLOUD, parsed_args.ref),
+                                    self.form(parsed_args))
         return resources.subcloud_detail(doc)
+
+    def form(self, a):
+        form = multipart.Form().field('management-state', 'unmanaged')
+        if a.migrate:
+            form.field('migrate', 'true')
+        return form
 
 
 # -------------------------------------------------------------------- subcloud peer group

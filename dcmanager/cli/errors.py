@@ -105,12 +105,12 @@ def _chain(exc):
     seen, todo = [], [exc]
     while todo:
         current = todo.pop(0)
-        if current is None or any(current is s for s in seen):
+        if not isinstance(current, BaseException) or any(current is s for s in seen):
             continue
         seen.append(current)
         todo.extend([current.__cause__, current.__context__, getattr(current, 'reason', None)])
         todo.extend(arg for arg in getattr(current, 'args', ()) if isinstance(arg, BaseException))
-    return [e for e in seen if isinstance(e, BaseException)]
+    return seen
 
 
 _ERRNO_REASONS = {
