@@ -47,7 +47,12 @@ class DCManagerApp(app.App):
         self._client = None
 
     def build_option_parser(self, description, version, argparse_kwargs=None):
+        # prog: `python -m dcmanager.cli` is the same command (argv[0] would name it `cli`).
+        argparse_kwargs = dict(argparse_kwargs or {}, prog=self.NAME)
         parser = super().build_option_parser(description, version, argparse_kwargs)
+        for action in parser._actions:
+            if '--version' in action.option_strings:  # cliff names it after argv[0]
+                action.version = '%s %s' % (self.NAME, version)
         env = self.environ.get
 
         def opt(flag, var=None, **kwargs):
