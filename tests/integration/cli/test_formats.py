@@ -11,7 +11,7 @@ from tests.integration.cli import columns, harness
 
 NAME = 'fmt-group'
 # spaces, a double quote, and long enough to be wrapped by --max-width
-DESCRIPTION = 'Edge sites of the "north" region, ' + 'row after row of racks ' * 3
+DESCRIPTION = 'Edge sites of the "north" region, ' + ' '.join(['row after row of racks'] * 3)
 
 
 @pytest.fixture(scope='module')

@@ -212,7 +212,9 @@ def test_migrate_wait_every_member_complete(b, cli_b, associated):
 
 
 def test_status_and_list_subclouds_after_the_migration(b, cli_b, associated):
-    status = b.get('subcloud-peer-groups/pg-ok/status')
+    # the rehomed subclouds are managed on B once online: compared when they are
+    status = wait_for('pg-ok managed on B', lambda: (lambda s: s if s['managed'] == 2 else None)(
+        b.get('subcloud-peer-groups/pg-ok/status')))
     got = cli_b('subcloud-peer-group', 'status', 'pg-ok', '-f', 'json').json()
     assert got == columns.shown(columns.PEER_GROUP_STATUS, status)
     assert got['complete'] == 2
