@@ -26,6 +26,7 @@ class StubServer:
 
     def __init__(self, answers=None):
         self.answers = dict(answers or {})
+        self.queues = {}
         self.requests = []
         stub = self
 
@@ -43,6 +44,11 @@ class StubServer:
                                              body))
                 # /v1.0/x and /v1.0/x/ (the reference's list paths) are the same answer
                 key = (self.command, self.path.split('?')[0].rstrip('/'))
+                queued = stub.queues.get(key)
+                if queued and len(queued) > 1:
+                    stub.answers[key] = queued.pop(0)
+                elif queued:
+                    stub.answers[key] = queued[0]
                 status, content_type, payload = stub.answers.get(
                     key,
                     (404, 'application/json', json.dumps({'description': 'no such stub'})
@@ -69,6 +75,12 @@ class StubServer:
         if isinstance(body, str):
             body = body.encode()
         self.answers[(method, path.rstrip('/'))] = (status, content_type, body or b'')
+
+    def answer_in_turn(self, method, path, *answers):
+        """Answer ``method path`` with each of ``answers`` ((status, body) pairs) in turn, the
+        last one for good."""
+        self.queues[(method, path.rstrip('/'))] = [
+            (status, 'application/json', json.dumps(body).encode()) for status, body in answers]
 
     def __enter__(self):
         self.thread.start()

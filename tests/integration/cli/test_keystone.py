@@ -13,6 +13,7 @@ import yaml
 
 from tests.integration import sim_fixture, two_sites
 from tests.integration.cli import harness
+from tests.integration.cli.stub_server import StubServer
 from tests.services import free_port
 
 pytestmark = pytest.mark.keystone
@@ -182,3 +183,25 @@ def test_a_keystone_that_never_answers(cli, env):
         message = cli('--timeout', '1', 'subcloud-group', 'list',
                       env=dict(env, OS_AUTH_URL=url), timeout=BOUND).error()
     assert message == 'Keystone at %s did not answer within 1 s' % url
+
+
+REFUSED = {'error': {'code': 401, 'title': 'Unauthorized', 'message': 'Token expired'}}
+
+
+def test_a_401_is_answered_by_a_new_token_and_one_more_try(cli, env):
+    """CLI.md: a 401 re-authenticates once and repeats the request once (also a write)."""
+    with StubServer() as stub:
+        stub.answer_in_turn('DELETE', '/v1.0/subcloud-groups/g1', (401, REFUSED), (200, {}))
+        got = cli('--dcmanager-url', stub.url, 'subcloud-group', 'delete', 'g1', env=env)
+        assert (got.code, got.out, got.err) == (0, '', ''), got
+        first, second = stub.requests
+    assert (first.method, second.method) == ('DELETE', 'DELETE')
+    assert first.headers['x-auth-token'] and second.headers['x-auth-token']
+
+
+def test_a_second_401_is_the_error(cli, env):
+    with StubServer() as stub:
+        stub.answer_in_turn('GET', '/v1.0/subcloud-groups', (401, REFUSED))
+        message = cli('--dcmanager-url', stub.url, 'subcloud-group', 'list', env=env).error()
+        assert len(stub.requests) == 2, stub.requests
+    assert message == 'Token expired'
