@@ -3,6 +3,8 @@ prints its version, a one-line help for every command of the contract, a bash co
 script, and refuses bad usage with exit 2 and a missing endpoint with one clear line."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -103,3 +105,12 @@ def test_the_environment_is_clean(bare_cli, monkeypatch):
     # hold OS_* variables).
     monkeypatch.setenv('DCMANAGER_URL', 'http://127.0.0.1:1')
     assert bare_cli('subcloud', 'list').error() == NO_ENDPOINT
+
+
+def test_python_dash_m_runs_the_same_command(tmp_path):
+    proc = subprocess.run([sys.executable, '-m', 'dcmanager.cli', '--version'],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+                          cwd=tmp_path, env={'PATH': os.environ.get('PATH', ''),
+                                             'HOME': str(tmp_path)}, check=False)
+    assert proc.returncode == 0, proc
+    assert (proc.stdout + proc.stderr).strip() == 'dcmanager %s' % version.version_string

@@ -14,6 +14,7 @@ import pathlib
 import pytest
 
 from tests import subcloud_forms as forms
+from tests.integration.cli import columns, harness
 from tests.integration.cli.stub_server import StubServer
 
 SAMPLES = pathlib.Path(__file__).resolve().parents[3] / 'api-ref' / 'source' / 'samples'
@@ -178,3 +179,52 @@ def test_a_delete_sends_no_body(cli, stub):
     got = cli('subcloud', 'delete', 'sc1', '--yes')
     assert (got.code, got.out, got.err) == (0, '', ''), got
     assert _only(stub, 'DELETE').body == b''
+
+
+def test_rows_with_endpoint_sync_status_do_not_break_the_table(cli, stub):
+    """Trap T1: the reference's table crashes on list-subclouds/migrate rows that carry
+    endpoint_sync_status; ours shows the 21 columns and ignores the extra keys."""
+    listed = sample('subcloud-groups/subcloud-group-subclouds-list-resp.json')
+    for row in listed['subclouds']:
+        row['endpoint_sync_status'] = [{'endpoint_type': 'platform', 'sync_status': 'in-sync'},
+                                       {'endpoint_type': 'identity', 'sync_status': 'in-sync'},
+                                       {'endpoint_type': 'dc-cert', 'sync_status': 'unknown'}]
+    stub.answer('GET', '/v1.0/subcloud-groups/g1/subclouds', 200, listed)
+    stub.answer('PATCH', '/v1.0/subcloud-peer-groups/pg1/migrate', 200, listed)
+    for argv in (['subcloud-group', 'list-subclouds', 'g1'],
+                 ['subcloud-peer-group', 'migrate', 'pg1', '--sysadmin-password', 'x']):
+        header, rows = harness.table(cli(*argv).ok().out)
+        assert header == list(columns.SUBCLOUD_DETAIL21)
+        assert [r[1] for r in rows] == [s['name'] for s in listed['subclouds']]
+
+
+def test_alarm_summary_shows_unknown_counts_and_names_as_a_dash(cli, stub):
+    summary = sample('alarms/alarms-list-resp.json')
+    summary['alarm_summary'].append({'region_name': '', 'critical_alarms': 0,
+                                     'major_alarms': 0, 'minor_alarms': 0, 'warnings': 0,
+                                     'cloud_status': 'OK'})
+    stub.answer('GET', '/v1.0/alarms', 200, summary)
+    rows = harness.table_dicts(cli('alarm', 'summary').ok().out)
+
+    def shown(value):
+        return '-' if isinstance(value, int) and value < 0 else str(value)
+
+    assert rows == [{'NAME': row['region_name'] or '-',
+                     **{name: shown(row[key]) for name, key in columns.ALARMS.items()
+                        if name != 'NAME'}} for row in summary['alarm_summary']]
+
+
+def test_errors_of_a_subcloud_without_any(cli, stub):
+    body = sample('subclouds/subcloud-show-resp.json')
+    body['error-description'] = None
+    stub.answer('GET', '/v1.0/subclouds/sc1', 200, body)
+    assert cli('subcloud', 'errors', 'sc1').ok().out == 'No errors present\n'
+
+
+def test_an_html_error_page_is_read_as_the_reference_reads_it(cli, stub):
+    page = (SAMPLES / 'subcloud-groups' / 'subcloud-group-error-html-resp.html').read_text()
+    stub.answer('POST', '/v1.0/subcloud-groups', 409, page, content_type='text/html')
+    got = cli('subcloud-group', 'add', '--name', 'Default')
+    assert (got.code, got.out) == (1, ''), got
+    assert got.err == ('ERROR (app) There was a conflict when trying to complete your '
+                       'request.\nDetails: A subcloud group with this name already exists\n')
