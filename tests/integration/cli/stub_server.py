@@ -3,12 +3,14 @@ was sent: for the answers a real dcmanager never gives (a 500 with an empty body
 error) and for reading the exact requests the CLI puts on the wire.
 
 ``StubServer`` runs in a thread of the test process on a free port (the kernel's choice); use
-it as a context manager: it is shut down and its socket closed at the end.
+it as a context manager: it is shut down and its socket closed at the end. ``tls`` (a
+certificate and its key) makes it an HTTPS server.
 """
 
 import dataclasses
 import http.server
 import json
+import ssl
 import threading
 
 
@@ -24,7 +26,7 @@ class StubServer:
     """``answers``: {(method, path without query or trailing slash): (status, content type, body
     bytes)}; anything else gets a JSON 404. ``requests``: every request received, in order."""
 
-    def __init__(self, answers=None):
+    def __init__(self, answers=None, tls=None):
         self.answers = dict(answers or {})
         self.queues = {}
         self.requests = []
@@ -64,7 +66,13 @@ class StubServer:
 
         self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
         self.server.daemon_threads = True
-        self.url = 'http://127.0.0.1:%d' % self.server.server_address[1]
+        scheme = 'http'
+        if tls is not None:  # (certificate file, key file): HTTPS
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = 'https'
+        self.url = '%s://127.0.0.1:%d' % (scheme, self.server.server_address[1])
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def answer(self, method, path, status=200, body=None, content_type='application/json'):

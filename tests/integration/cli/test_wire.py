@@ -228,3 +228,28 @@ def test_an_html_error_page_is_read_as_the_reference_reads_it(cli, stub):
     assert (got.code, got.out) == (1, ''), got
     assert got.err == ('ERROR (app) There was a conflict when trying to complete your '
                        'request.\nDetails: A subcloud group with this name already exists\n')
+
+
+def test_list_hides_secondary_and_secondary_failed_unless_all(cli, stub):
+    listed = {'subclouds': []}
+    for n, state in enumerate(('complete', 'secondary', 'secondary-failed', 'rehome-failed'), 1):
+        row = sample('subclouds/subcloud-show-resp.json')
+        row.update({'id': n, 'name': 'sc%d' % n, 'deploy-status': state})
+        listed['subclouds'].append(row)
+    stub.answer('GET', '/v1.0/subclouds', 200, listed)
+    shown = [r['name'] for r in harness.table_dicts(cli('subcloud', 'list').ok().out)]
+    assert shown == ['sc1', 'sc4']
+    every = [r['name'] for r in harness.table_dicts(cli('subcloud', 'list', '--all').ok().out)]
+    assert every == ['sc1', 'sc2', 'sc3', 'sc4']
+
+
+def test_update_prints_the_info_message_above_the_table(cli, stub):
+    answer = dict(sample('subclouds/subcloud-update-resp.json'),
+                  info_message='The bootstrap values are saved for the next rehome')
+    stub.answer('PATCH', '/v1.0/subclouds/sc1', 200, answer)
+    got = cli('subcloud', 'update', 'sc1', '--description', 'Edge').ok()
+    first, rest = got.out.split('\n', 1)
+    assert first == answer['info_message']
+    shown = harness.show_table(rest)
+    assert 'info_message' not in shown and 'region_name' not in shown
+    assert shown['name'] == answer['name']
