@@ -209,7 +209,9 @@ class SubcloudUpdate(commands.Base, show.ShowOne):
         data = {dest: getattr(a, 'f_' + dest) for _, dest in self.FIELDS
                 if getattr(a, 'f_' + dest)}
         network = [dest in data for dest in self.NETWORK]
-        if any(network) and not all(network):
+        # --bootstrap-address alone is allowed (a rehome-failed subcloud's new address); any
+        # management option needs all five, as a network reconfiguration.
+        if any(network[:-1]) and not all(network):
             raise errors.CommandError(NETWORK_MESSAGE)
         form = multipart.Form()
         for key, value in data.items():

@@ -29,6 +29,8 @@ def is_yes(answer):
 def confirm(app, question, yes, environ=None):
     """Ask ``question`` (``Delete subcloud sc1? This cannot be undone.``) unless ``yes`` or
     confirmations are off; ``errors.Cancelled`` unless the answer is yes."""
+    if environ is None:
+        environ = getattr(app, 'environ', None)  # the app's environment, else the process's
     if yes or not confirmations_enabled(environ):
         return
     app.stderr.write('%s Type "yes" to continue: ' % question)

@@ -151,6 +151,13 @@ def test_subcloud_update_body_uses_underscore_bootstrap_address(workdir):
                              'admin_password': 'St4rlingX*'}}
 
 
+def test_subcloud_update_bootstrap_address_alone_is_no_network_reconfiguration(workdir):
+    cmd, parser = command(actions.SubcloudUpdate, 'subcloud update')
+    read = server_reads(cmd.form(parser.parse_args(['sc1', '--bootstrap-address', '127.0.7.9',
+                                                    '--sysadmin-password', 'pw'])))
+    assert read == {'bootstrap_address': '127.0.7.9'}
+
+
 def test_subcloud_update_without_all_network_fields_sends_no_password(workdir):
     cmd, parser = command(actions.SubcloudUpdate, 'subcloud update')
     read = server_reads(cmd.form(parser.parse_args(['sc1', '--location', 'Ottawa',
@@ -161,6 +168,9 @@ def test_subcloud_update_without_all_network_fields_sends_no_password(workdir):
 @pytest.mark.parametrize('argv, message', [
     (['sc1'], 'Nothing to update'),
     (['sc1', '--management-subnet', '127.20.9.0/24'], actions.NETWORK_MESSAGE),
+    (['sc1', '--management-subnet', '127.20.9.0/24', '--management-gateway-ip', '127.20.9.1',
+      '--management-start-ip', '127.20.9.2', '--management-end-ip', '127.20.9.50'],
+     actions.NETWORK_MESSAGE),
 ])
 def test_subcloud_update_refusals(workdir, argv, message):
     cmd, parser = command(actions.SubcloudUpdate, 'subcloud update')
