@@ -155,3 +155,16 @@ def geo(tmp_path_factory, cli_sim):
     with two_sites.two_sites(os.path.join(workdir, 'sites'), cli_sim,
                              options=GEO_OPTIONS) as (a, b):
         yield Geo(a, b, cli_sim, os.path.join(workdir, 'home'))
+
+
+def consistent(read_api, run_cli, attempts=10):
+    """(API value, CLI value) read while the server's answer did not change: the API read
+    before and after the CLI run are equal (a site's audits move statuses and timestamps
+    at any moment, so a comparison of one read with the other could race)."""
+    for _ in range(attempts):
+        before = read_api()
+        shown = run_cli()
+        if read_api() == before:
+            return before, shown
+        time.sleep(0.5)
+    raise AssertionError('the server\'s answer kept changing during %d CLI runs' % attempts)

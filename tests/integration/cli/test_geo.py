@@ -17,7 +17,7 @@ import yaml
 from tests import subcloud_forms as forms
 from tests.integration import two_sites
 from tests.integration.cli import columns, harness
-from tests.integration.cli.conftest import wait_for
+from tests.integration.cli.conftest import consistent, wait_for
 
 pytestmark = pytest.mark.keystone
 
@@ -120,20 +120,21 @@ def test_system_peers_both_ways(a, b, cli_a, peers):
 
 
 def test_association_list_and_show(a, cli_a, associated):
-    listed = cli_a('peer-group-association', 'list').ok()
+    every, listed = consistent(lambda: a.get('peer-group-associations'),
+                               lambda: cli_a('peer-group-association', 'list').ok())
     header, _ = harness.table(listed.out)
     assert header == list(columns.ASSOCIATION_LIST)
-    rows = harness.table_dicts(listed.out)
+    assert harness.table_dicts(listed.out) == [
+        {k: str(v) for k, v in columns.shown(columns.ASSOCIATION_LIST, body).items()}
+        for body in every['peer_group_associations']]
     for assoc in associated.values():
-        body = a.get('peer-group-associations/%d' % assoc['id'])
-        assert {k: str(v) for k, v in columns.shown(columns.ASSOCIATION_LIST, body).items()} \
-            in rows
-        shown = cli_a('peer-group-association', 'show', assoc['id'], '-f', 'json').json()
+        # the peer audit touches updated_at every few seconds: read while it does not
+        body, shown = consistent(
+            lambda assoc=assoc: a.get('peer-group-associations/%d' % assoc['id']),
+            lambda assoc=assoc: cli_a('peer-group-association', 'show', assoc['id'], '-f',
+                                      'json').json())
         assert list(shown) == list(columns.ASSOCIATION_SHOW)
-        # the peer audit touches updated_at every few seconds: the rest must be equal
-        expected = columns.shown(columns.ASSOCIATION_SHOW, body)
-        assert shown.pop('updated_at') and expected.pop('updated_at')
-        assert shown == expected
+        assert shown == columns.shown(columns.ASSOCIATION_SHOW, body)
         assert body['association-type'] == 'primary'
 
 
@@ -200,7 +201,12 @@ def test_b_shows_the_secondary_copies_only_with_all(b, cli_b, associated):
 
 
 def test_migrate_asks_first(b, cli_b, associated):
-    before = b.get('subcloud-peer-groups/pg-ok/subclouds')
+    def states():
+        return {m['name']: m['deploy-status'] for m in b.get(
+            'subcloud-peer-groups/pg-ok/subclouds')['subclouds']}
+
+    before = states()
+    assert before == {name: 'secondary' for name in GROUPS['pg-ok']}
     asked = cli_b('subcloud-peer-group', 'migrate', 'pg-ok', '--sysadmin-password',
                   forms.SYSADMIN_PASSWORD, *WAIT, stdin='n\n',
                   env={'CLI_CONFIRMATIONS': 'enabled'})
@@ -208,7 +214,8 @@ def test_migrate_asks_first(b, cli_b, associated):
     assert asked.err.startswith('Migrate subcloud peer group pg-ok to this site? %s'
                                 % CONFIRM), asked
     assert asked.err.rstrip('\n').endswith(CANCELLED), asked
-    assert b.get('subcloud-peer-groups/pg-ok/subclouds') == before
+    assert states() == before
+    assert b.get('subcloud-peer-groups/pg-ok')['migration_status'] in (None, 'none')
 
 
 def _progress(err, group, total):
@@ -242,9 +249,10 @@ def test_migrate_wait_every_member_complete(b, cli_b, associated):
 
 def test_status_and_list_subclouds_after_the_migration(b, cli_b, associated):
     # the rehomed subclouds are managed on B once online: compared when they are
-    status = wait_for('pg-ok managed on B', lambda: (lambda s: s if s['managed'] == 2 else None)(
-        b.get('subcloud-peer-groups/pg-ok/status')))
-    got = cli_b('subcloud-peer-group', 'status', 'pg-ok', '-f', 'json').json()
+    wait_for('pg-ok managed on B', lambda: b.get('subcloud-peer-groups/pg-ok/status')[
+        'managed'] == 2)
+    status, got = consistent(lambda: b.get('subcloud-peer-groups/pg-ok/status'), lambda: cli_b(
+        'subcloud-peer-group', 'status', 'pg-ok', '-f', 'json').json())
     assert got == columns.shown(columns.PEER_GROUP_STATUS, status)
     assert got['complete'] == 2
     listed = cli_b('subcloud-peer-group', 'list-subclouds', 'pg-ok').ok()
