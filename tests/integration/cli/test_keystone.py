@@ -188,10 +188,12 @@ def test_a_keystone_that_never_answers(cli, env):
 REFUSED = {'error': {'code': 401, 'title': 'Unauthorized', 'message': 'Token expired'}}
 
 
-def test_a_401_is_answered_by_a_new_token_and_one_more_try(cli, env):
-    """CLI.md: a 401 re-authenticates once and repeats the request once (also a write)."""
+@pytest.mark.parametrize('status', [401, 403])
+def test_a_refusal_is_answered_by_a_new_token_and_one_more_try(cli, env, status):
+    """CLI.md: a 401 (and, with Keystone auth, a 403) re-authenticates once and repeats the
+    request once (also a write)."""
     with StubServer() as stub:
-        stub.answer_in_turn('DELETE', '/v1.0/subcloud-groups/g1', (401, REFUSED), (200, {}))
+        stub.answer_in_turn('DELETE', '/v1.0/subcloud-groups/g1', (status, REFUSED), (200, {}))
         got = cli('--dcmanager-url', stub.url, 'subcloud-group', 'delete', 'g1', env=env)
         assert (got.code, got.out, got.err) == (0, '', ''), got
         first, second = stub.requests

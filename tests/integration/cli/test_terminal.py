@@ -71,3 +71,20 @@ def test_system_peer_add_asks_for_the_password_on_a_terminal(tmp_path):
     assert base64.b64encode(PEER_PASSWORD.encode()).decode() not in shown
     assert [body['manager_password'] for body in sent] == [
         base64.b64encode(PEER_PASSWORD.encode()).decode()]
+
+
+def test_system_peer_update_with_a_bare_password_option_asks_for_it(tmp_path):
+    cli = harness.Cli(tmp_path / 'home', secrets=[PEER_PASSWORD])
+    with StubServer() as stub:
+        stub.answer('PATCH', '/v1.0/system-peers/site-b', 200, PEER)
+        code, shown = _on_a_terminal(
+            ['--dcmanager-url', stub.url, 'system-peer', 'update', 'site-b',
+             '--manager-password'], cli.environment(), PEER_PASSWORD)
+        assert code == 0, shown
+        assert PEER_PASSWORD not in shown
+        # without a terminal: the option is required, nothing is sent
+        refused = cli('--dcmanager-url', stub.url, 'system-peer', 'update', 'site-b',
+                      '--manager-password', stdin=PEER_PASSWORD + '\n')
+        sent = [json.loads(r.body) for r in stub.requests]
+    assert refused.error() == '--manager-password is required'
+    assert sent == [{'manager_password': base64.b64encode(PEER_PASSWORD.encode()).decode()}]

@@ -109,3 +109,14 @@ def test_an_empty_list_prints_one_row_of_none(bare_cli):
     header, rows = harness.table(got.out)
     assert header == ['id', 'name', 'description']
     assert rows == [['<none>', '<none>', '<none>']]
+
+
+def test_in_token_and_url_mode_a_401_is_not_repeated(bare_cli):
+    """No Keystone to get another token from: one request, and the server's message."""
+    with StubServer() as stub:
+        stub.answer('GET', '/v1.0/subcloud-groups', 401,
+                    {'code': 401, 'title': 'Unauthorized', 'description': 'Token expired'})
+        message = bare_cli('--dcmanager-url', stub.url, '--os-auth-token', 'tok',
+                           'subcloud-group', 'list').error()
+        assert len(stub.requests) == 1, stub.requests
+    assert message == 'Token expired'
