@@ -207,3 +207,15 @@ def test_a_second_401_is_the_error(cli, env):
         message = cli('--dcmanager-url', stub.url, 'subcloud-group', 'list', env=env).error()
         assert len(stub.requests) == 2, stub.requests
     assert message == 'Token expired'
+
+
+@pytest.mark.parametrize('interface', ['public', 'internal'])
+def test_debug_output_holds_no_password_or_token(cli, env, site, interface):
+    """--debug logs the HTTP exchanges (and a failure's traceback): still no secret (the
+    harness checks every run's output for every password of both sites)."""
+    got = cli('--debug', '-v', 'subcloud-group', 'list', env=dict(env, OS_INTERFACE=interface))
+    assert got.code == (0 if interface == 'public' else 1), got
+    assert got.err, 'nothing logged with --debug'
+    # the token this run was issued is not known in advance: Keystone's are Fernet tokens
+    assert site.token().startswith('gAAAAA')
+    assert 'gAAAAA' not in got.out + got.err, 'a token was printed'
