@@ -110,7 +110,7 @@ def migration_state(group, members, elapsed):
     failures = tuple(failed_line(m.get('name'), m.get('deploy-status'),
                                  m.get('error-description'))
                      for m in members if m.get('deploy-status') != 'complete')
-    state = State(key=(complete, failed, remaining, group.get('migration_status')), line=line,
+    state = State(key=(complete, failed, remaining), line=line,
                   done=done, fraction=(complete + failed) / total if total else 1.0,
                   code=1 if failures else 0, failures=failures,
                   counts=(complete, total, failed))

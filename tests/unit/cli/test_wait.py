@@ -157,3 +157,12 @@ def test_sync_state(status, done, code):
     assert (state.done, state.code) == (done, code)
     if code:
         assert state.failures == ('FAILED association 3: failed: peer down',)
+
+
+def test_the_end_of_a_migration_with_unchanged_counts_prints_no_second_line():
+    members = [member('sc1', 'complete')]
+    code, out, _ = _run([
+        lambda e: wait.migration_state(GROUP, members, e),
+        lambda e: wait.migration_state(dict(GROUP, migration_status='complete'), members, e)])
+    assert code == 0
+    assert out.splitlines() == ['migrate pg1: 1/1 complete, 0 failed, 0 remaining, 0 s elapsed']
