@@ -80,7 +80,10 @@ class PeerAudit:
             if peer.id not in associated:
                 continue
             try:
-                _waiting, unconfirmed = self._groups(context, peer)
+                _waiting, unanswered, busy = self._groups(context, peer)
+                # Busy at start: held by a run of this site that is gone, or by another
+                # manager; either way not confirmed here.
+                unconfirmed = unanswered | busy
             except Exception:
                 LOG.exception('The audit at start of system peer %s failed', peer.peer_name)
                 unconfirmed = None
@@ -105,10 +108,10 @@ class PeerAudit:
                                   'not asked where they point', peer.peer_name)
                 continue
             try:
-                waiting, unconfirmed = self._groups(context, peer)
-                if unconfirmed:
+                waiting, unanswered, _busy = self._groups(context, peer)
+                if unanswered:
                     # It stopped answering before its heartbeat says so: the members tell.
-                    self._witness(context, peer, unconfirmed)
+                    self._witness(context, peer, unanswered)
                 self._resync(context, peer, waiting)
                 self._cleanup(context, peer)
             except Exception:
@@ -137,22 +140,25 @@ class PeerAudit:
 
     def _groups(self, context, peer):
         """Audit the groups associated with ``peer``: the ids of the associations waiting for
-        the peer to step members down, and of those not audited (the peer stopped answering,
-        or another audit held the group)."""
+        the peer to step members down, of those not audited because the peer stopped
+        answering, and of those another audit of the group held."""
         associations = [a for a in objects.PeerGroupAssociation.list(context)
                         if a.system_peer_id == peer.id]
         if not associations:
-            return set(), set()
+            return set(), set(), set()
         local = objects.LocalSystem.get(context)
         client = peer_driver.PeerClient(self.syncer.pool, peer.manager_endpoint,
                                         peer.manager_username,
                                         objects.SystemPeer.get_password(context, peer.id))
-        waiting, unconfirmed = set(), {a.id for a in associations}
+        waiting, busy = set(), set()
+        unanswered = {a.id for a in associations}
         for association in associations:
             with objects.SubcloudPeerGroup.audit_lease(
                     context, association.peer_group_id, self.syncer.host,
                     objects.SubcloudPeerGroup.AUDIT_LEASE_SECONDS) as held:
                 if not held:
+                    unanswered.discard(association.id)
+                    busy.add(association.id)
                     continue  # another manager audits it now
                 audit = (_GroupAudit if association.is_primary() else _CopyAudit)(
                     context, client, peer, local, association)
@@ -160,16 +166,16 @@ class PeerAudit:
                     audit.run()
                 except (exception.SubcloudPeerGroupNotFound,
                         exception.PeerGroupAssociationNotFound):
-                    unconfirmed.discard(association.id)
+                    unanswered.discard(association.id)
                     continue  # deleted meanwhile
                 except exception.OutboundError as e:
                     LOG.warning('The audit of the peer groups on %s stopped: %s',
                                 peer.peer_name, e)
-                    return waiting, unconfirmed  # the peer stopped answering
-                unconfirmed.discard(association.id)
+                    return waiting, unanswered, busy  # the peer stopped answering
+                unanswered.discard(association.id)
                 if audit.waiting:
                     waiting.add(association.id)
-        return waiting, unconfirmed
+        return waiting, unanswered, busy
 
     def _resync(self, context, peer, waiting=()):
         """Sync again the primary associations left out-of-sync, but those ``waiting`` for the

@@ -9,7 +9,7 @@ may meanwhile be the peer's: both sites would manage them.
 The one party both sites reach is the subcloud itself: a rehome re-points it at the new system
 controller, and its rehome entry point says which one it points at (``GET /v1/rehome``:
 ``system_controller``). So, while the peer of a group cannot be asked, each member this site
-holds as its own (``complete``) is asked instead: one that says it was rehomed to a system
+manages (``complete`` and ``managed``) is asked instead: one that says it was rehomed to a system
 controller other than this site's (the ``systemcontroller_gateway_address`` of its rehome data
 here) is released at once, as the fence would have released it (unmanaged, ``rehome-pending``;
 this site's audit makes it ``secondary`` once it reaches the peer, and an operator who knows
@@ -32,10 +32,10 @@ _AT_ONCE = 16
 
 
 def release_rehomed_elsewhere(context, pool, group):
-    """Ask each member of ``group`` held here as this site's own where it points; release the
-    ones rehomed to another system controller. Returns their names."""
+    """Ask each member of ``group`` managed here where it points; release the ones rehomed to
+    another system controller. Returns their names."""
     held = [m for m in objects.Subcloud.list(context, peer_group_id=group.id)
-            if m.deploy_status == states.DEPLOY_COMPLETE]
+            if m.deploy_status == states.DEPLOY_COMPLETE and m.management_state == states.MANAGED]
     if not held:
         return []
     with concurrent.futures.ThreadPoolExecutor(min(_AT_ONCE, len(held)),
