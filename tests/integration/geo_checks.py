@@ -19,9 +19,8 @@
 ``Seen`` keeps every answer body, for the check that no password is in any of them.
 """
 
-import time
-
 from tests import subcloud_forms as forms
+from tests import waiting
 
 GROUP_COLUMNS = ('system_leader_id', 'leader_term', 'migration_status')
 TRANSITORY = ('pre-rehome', 'rehoming')
@@ -29,14 +28,7 @@ TRANSITORY = ('pre-rehome', 'rehoming')
 
 def wait(what, check, timeout=60.0, seen=None):
     """Poll ``check`` until it is true; ``seen()`` says what there was when it never was."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, 'not %s after %s s%s' % (
-            what, timeout, ': %s' % (seen(),) if seen else '')
-        time.sleep(0.3)
+    return waiting.until(what, check, timeout, interval=0.3, seen=seen)
 
 
 class Seen:
