@@ -25,7 +25,9 @@ runs in the migration's own thread:
    asks its members where they point at each of its audits and releases the ones rehomed
    here (``peer_witness``), so the two sites never both manage them; a source that is down
    manages nothing meanwhile, and steps down before it manages again when it starts
-   (``peer_audit.confirm_at_start``).
+   (``peer_audit.confirm_at_start``). A rehomed subcloud is marked ``rehomed`` until managed:
+   a manager that stops or dies before it manages them manages them at its next start
+   (``resume``, with the hold, not knowing any more whether the source was told).
 
 Every status write is a compare-and-set owned by this manager: a manager that dies mid-way
 leaves nothing transitory behind once recovered (``manager/recovery.py``: ``migrating`` ->
@@ -46,6 +48,7 @@ from dcmanager.common import exception, states
 from dcmanager.conf import CONF
 from dcmanager.drivers import peer as peer_driver
 from dcmanager.drivers import subcloud as subcloud_driver
+from dcmanager.manager import peer_groups
 from dcmanager.objects import token_store
 
 LOG = logging.getLogger(__name__)
@@ -111,6 +114,43 @@ class Migrator:
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         subcloud_driver.release_pool(self.pool)
+
+    def resume(self, context):
+        """At start: the subclouds a migration here rehomed and did not manage yet (its manager
+        stopped or died first: they are still marked ``rehomed``, ``complete`` and unmanaged,
+        in a group this site leads and does not migrate now) are managed once online, as the
+        migration would have, in a thread of their own. Whether their source site was told of
+        the migration is not known any more: they wait the hold of a source not told (two
+        ``[peer] audit_interval``) first, so that the two sites never both manage them. The
+        subclouds resumed."""
+        local = objects.LocalSystem.get(context)
+        ids = [m.id for group in objects.SubcloudPeerGroup.list(context)
+               if peer_groups.led_here(group, local) and
+               group.migration_status != states.MIGRATION_MIGRATING
+               for m in objects.Subcloud.list(context, peer_group_id=group.id)
+               if m.rehomed and m.deploy_status == states.DEPLOY_COMPLETE and
+               m.management_state == states.UNMANAGED]
+        if not ids:
+            return ids
+        hold = 2.0 * CONF.peer.audit_interval
+        LOG.warning('%(n)d rehomed subcloud(s) were not managed yet when this manager last '
+                    'stopped: managed once online, not before %(hold)d s',
+                    {'n': len(ids), 'hold': hold})
+        thread = threading.Thread(target=self._resume_run, args=(ids, hold),
+                                  name='migration-resume', daemon=True)
+        with self._lock:
+            self._threads.add(thread)
+        thread.start()
+        return ids
+
+    def _resume_run(self, subcloud_ids, hold):
+        try:
+            self._manage_when_online(dc_context.get_admin_context(), subcloud_ids, hold)
+        except Exception:
+            LOG.exception('Managing the rehomed subclouds failed unexpectedly')
+        finally:
+            with self._lock:
+                self._threads.discard(threading.current_thread())
 
     # ------------------------------------------------------------------ one migration
 
@@ -241,9 +281,12 @@ class Migrator:
             reason = None if answer.get('state') == 'rehomed' else (
                 'The rehome failed: %s' % (answer.get('reason') or answer.get('state')))
         done = states.DEPLOY_COMPLETE if reason is None else states.DEPLOY_REHOME_FAILED
+        # ``rehomed``: complete here and not yet managed by this migration; a manager that
+        # stops or dies before it manages it leaves the mark for the next start (``resume``).
         objects.Subcloud.transition(
             context, subcloud.id, states.DEPLOY_REHOMING, done, owner=self.host,
-            error_description=(reason or states.DEFAULT_ERROR_DESCRIPTION)[:2048])
+            error_description=(reason or states.DEFAULT_ERROR_DESCRIPTION)[:2048],
+            rehomed=reason is None)
         log = LOG.info if reason is None else LOG.warning
         log('Subcloud %(name)s of peer group %(group)s: %(status)s%(why)s',
             {'name': subcloud.name, 'group': group.peer_group_name, 'status': done,
@@ -274,6 +317,7 @@ class Migrator:
     @staticmethod
     def _manage(context, subcloud):
         subcloud.management_state = states.MANAGED
+        subcloud.rehomed = False
         try:
             subcloud.save(context, expected={'deploy_status': states.DEPLOY_COMPLETE,
                                              'management_state': states.UNMANAGED})

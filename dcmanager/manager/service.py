@@ -175,6 +175,7 @@ class ManagerService:
         # dcmanager-all starts after this, the RPC server below): a group the peer migrated
         # while this site was down is stepped down here first (peer_audit.confirm_at_start).
         self.audit.confirm_at_start()
+        self.migrator.resume(context)
         self.monitor = peer_monitor.PeerMonitor(self.host, on_available=self.audit.run)
         self._server = rpc.get_server(CONF.manager.topic, self.host,
                                       rpcapi.ManagerAPI.RPC_API_VERSION,

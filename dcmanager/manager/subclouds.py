@@ -312,6 +312,8 @@ def update(context, subcloud, force=False, secrets=None, as_peer=False):
         return current
     for name, value in changes.items():
         setattr(current, name, value)
+    if 'management_state' in changes and current.rehomed:
+        current.rehomed = False  # managed or unmanaged by hand: no migration manages it now
     with objects.transaction(context):
         current.save(context, expected=expected, secrets=column,
                      endpoint_status=endpoint_status, out_of_sync_groups=out_of_sync,

@@ -15,10 +15,11 @@ import sqlalchemy as sa
 
 from dcmanager import objects
 from dcmanager.common import states
+from dcmanager.conf import CONF
 from dcmanager.db import api as db_api
 from dcmanager.db.sqlalchemy import models
-from dcmanager.manager import recovery
-from tests import harness
+from dcmanager.manager import migration, recovery
+from tests import harness, waiting
 from tests import subcloud_forms as forms
 
 GROUPS = '/v1.0/subcloud-peer-groups'
@@ -225,3 +226,42 @@ def test_a_followed_migration_is_never_recovered_here(api, ctx, copy):
     recovery.recover_at_start(ctx, 'test-manager')
     assert _group(api, copy)['migration_status'] == 'complete'
     assert {m['deploy-status'] for m in _members(api, copy).values()} == {'rehome-prep-failed'}
+
+
+def _set_member(name, **values):
+    with db_api.get_engine().begin() as conn:
+        conn.execute(sa.update(models.Subcloud).where(models.Subcloud.name == name)
+                     .values(**values))
+
+
+def test_rehomed_subclouds_left_unmanaged_by_a_stop_are_managed_at_the_next_start(
+        api, ctx, copy):
+    """A manager that stopped (or died) after a member's rehome and before it came online
+    leaves it ``complete``, unmanaged and marked ``rehomed``: the next start manages it once
+    online (after the hold of a source not told), and only that one."""
+    local = objects.LocalSystem.get(ctx)
+    _set_group(copy['id'], migration_status='complete', leader_term=4,
+               system_leader_id=local.system_uuid, system_leader_name=local.system_name)
+    _set_member('sc1', deploy_status='complete', rehomed=True, availability_status='online')
+    _set_member('sc2', deploy_status='complete', rehomed=False, availability_status='online')
+    sc1 = objects.Subcloud.get_by_name(ctx, 'sc1')
+    migrator = migration.Migrator('test-manager', None)
+    CONF.set_override('audit_interval', 5, group='peer')  # a hold of 10 s
+    try:
+        # Not while the group migrates (its migration manages them), nor led elsewhere.
+        _set_group(copy['id'], migration_status='migrating', migration_owner='m-2')
+        assert migrator.resume(ctx) == []
+        _set_group(copy['id'], migration_status='complete', migration_owner=None,
+                   system_leader_id=SITE_A)
+        assert migrator.resume(ctx) == []
+        _set_group(copy['id'], system_leader_id=local.system_uuid)
+        assert migrator.resume(ctx) == [sc1.id]
+        managed = waiting.until('sc1 managed', lambda: objects.Subcloud.get_by_name(
+            ctx, 'sc1').management_state == 'managed', timeout=40, interval=0.2)
+        assert managed
+        after = {n: objects.Subcloud.get_by_name(ctx, n) for n in ('sc1', 'sc2')}
+        assert (after['sc1'].rehomed, after['sc2'].management_state) == (False, 'unmanaged')
+        assert migrator.resume(ctx) == []  # once
+    finally:
+        CONF.clear_override('audit_interval', group='peer')
+        migrator.stop()

@@ -7,7 +7,8 @@ is really mid-way (a member ``complete``, one rehoming, the rest not begun) when
 runs) and started again. Then, on both sites: nothing is left ``pre-rehome``, ``rehoming`` or
 ``migrating``; every member is ``complete`` or failed (``rehome-failed`` /
 ``rehome-prep-failed``, with an error description that says why); B leads the group on both
-sites in the next leader term (the fence), A stepped down; and the failed members migrate again
+sites in the next leader term (the fence), A stepped down; the members rehomed before the cut
+are managed on B once online (its start resumes that); and the failed members migrate again
 and succeed. After each step at most one site leads each group and no subcloud is managed on
 both (``geo_checks.one_leader``); no password is in any answer or either site's log.
 """
@@ -118,6 +119,12 @@ def _cut_short(sites, groups, name, end):
                                else 'rehome-failed') and m['management-state'] == 'unmanaged'
         for region, m in checks.members(a, uuid_).items()), timeout=90,
         seen=lambda: checks.members(a, uuid_))
+    # The ones rehomed before the cut are managed on B once online, as the migration would
+    # have (B's start resumes that, after the hold of a source not told).
+    checks.wait('the members rehomed before the cut managed on B', lambda: all(
+        m['management-state'] == 'managed' for region, m in checks.members(b, uuid_).items()
+        if on_b[region]['deploy-status'] == 'complete'), timeout=90,
+        seen=lambda: checks.members(b, uuid_))
     group_a = checks.group(a, uuid_)
     assert (group_a['system_leader_id'], group_a['system_leader_name'],
             group_a['leader_term']) == (b.system_uuid, b.name, 2), group_a
