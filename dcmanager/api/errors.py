@@ -1,6 +1,6 @@
 """The one place where exceptions become HTTP responses.
 
-The body follows what the real dcmanager CLI can print (spec/client-contract.md section 3):
+The body follows what the real dcmanager CLI can print (README.md, its compatibility section):
 webob's HTML error page for ``Accept: */*`` or HTML (the CLI prints its second line and the
 detail), JSON for ``Accept: application/json``, plain text otherwise. The message is the
 exception's own text and never contains a token or password.

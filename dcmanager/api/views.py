@@ -1,4 +1,4 @@
-"""Response bodies: the exact key spelling of the reference API (spec/api.md section 5).
+"""Response bodies: the exact key spelling of the reference API (api-ref/source).
 
 Timestamps are ``str(datetime)`` (``2023-08-21 09:24:07.394961``) or null. Nothing here returns a
 secret: install data, rehome data and passwords have no key at all.

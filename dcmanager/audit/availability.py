@@ -30,7 +30,7 @@ is active), and keeping a healthy subcloud offline would only delay operations t
 online. A success always resets the count, so isolated failures never add up to an outage: only
 ``AVAIL_FAIL_COUNT_TO_OFFLINE`` failures in a row take a subcloud offline.
 
-Difference from the reference (spec/behaviour.md 5.3, 7 #34): an answer without an availability,
+Difference from the reference implementation: an answer without an availability,
 or one that cannot be read, counts as a failure (the reference counted it as a success).
 """
 

@@ -195,7 +195,7 @@ DELETE_BLOCKING_DEPLOY_STATES = frozenset((
     'pre-enroll', 'enrolling',
 ))
 
-# Availability audit (spec/behaviour.md section 5): who is audited, and the offline rule.
+# Availability audit: who is audited, and the offline rule.
 AUDITABLE_DEPLOY_STATES = frozenset((
     'complete', 'configuring', 'config-failed', 'config-aborted', 'pre-config-failed',
     'install-failed', 'install-aborted', 'pre-install-failed', 'installing', 'restoring',

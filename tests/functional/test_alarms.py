@@ -1,4 +1,4 @@
-"""GET /v1.0/alarms through the real WSGI stack and database (spec/api.md 4.6)."""
+"""GET /v1.0/alarms through the real WSGI stack and database (api-ref/source/alarms.inc)."""
 
 import json
 

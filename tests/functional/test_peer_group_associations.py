@@ -1,5 +1,6 @@
-"""/v1.0/peer-group-associations through the real WSGI stack, manager and database (spec/api.md
-4.2): the API half. The cross-site sync is the manager's (recorded as an operation it owns:
+"""/v1.0/peer-group-associations through the real WSGI stack, manager and database
+(api-ref/source/peer-group-associations.inc): the API half. The cross-site sync is the
+manager's (recorded as an operation it owns:
 ``syncing`` with an owner, recovered if that manager dies).
 
 Bodies as the CLI sends them: ids as strings, ``sync`` with an empty body.

@@ -1,4 +1,5 @@
-"""/v1.0/subcloud-groups through the real WSGI stack, manager and database (spec/api.md 4.5)."""
+"""/v1.0/subcloud-groups through the real WSGI stack, manager and database
+(api-ref/source/subcloud-groups.inc)."""
 
 import pytest
 

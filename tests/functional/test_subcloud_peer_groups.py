@@ -1,4 +1,4 @@
-"""/v1.0/subcloud-peer-groups through the real WSGI stack, manager and database (spec/api.md 4.1).
+"""/v1.0/subcloud-peer-groups through the real WSGI stack, manager and database (api-ref/source).
 
 Request keys hyphenated, as the CLI sends them; numbers as strings or integers. Every refused
 request is checked to change nothing.

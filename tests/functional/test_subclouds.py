@@ -1,5 +1,6 @@
 """/v1.0/subclouds: add, list, show through the real WSGI stack, manager and database
-(spec/api.md 4.4, spec/client-contract.md). Requests are built as the CLI builds them.
+(api-ref/source; README.md, compatibility with the dcmanager CLI). Requests are built as the
+CLI builds them.
 
 The enrollment that follows an add runs for real: the subclouds' bootstrap addresses are
 loopback addresses on which nothing listens, so it ends in pre-enroll-failed.

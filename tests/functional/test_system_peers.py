@@ -1,4 +1,4 @@
-"""/v1.0/system-peers through the real WSGI stack, manager and database (spec/api.md 4.3).
+"""/v1.0/system-peers through the real WSGI stack, manager and database (api-ref/source).
 
 Bodies as the real CLI sends them: underscore keys, the password in base64, numbers typed on the
 command line as strings. Every refused request is checked to change nothing.

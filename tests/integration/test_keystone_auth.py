@@ -1,4 +1,4 @@
-"""Authentication and authorization of the API against a real Keystone (spec/api.md section 1).
+"""Authentication and authorization of the API against a real Keystone (api-ref/source).
 
 Real tokens from the Keystone child process, validated by keystonemiddleware in front of the full
 WSGI stack; the policy rules of ``dcmanager.policies`` decide on the roles and project in them.
@@ -49,7 +49,7 @@ def _assert_401(resp, token=None):
     assert resp.status_int == 401
     assert resp.headers['WWW-Authenticate'].startswith('Keystone uri=')
     if token:
-        # The reference echoed the token in its 401 text ([SEC] in spec/api.md section 1).
+        # The reference echoed the token in its 401 text (a known defect).
         # Booleans first: pytest would print both operands of a failed ``in``.
         in_body = token in resp.text
         in_headers = any(token in v for v in resp.headers.values())

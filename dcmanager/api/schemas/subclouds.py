@@ -1,7 +1,7 @@
 """JSON Schemas of /v1.0/subclouds: the add and update forms, the bootstrap values, the list query.
 
 Field names are the CLI's (``bootstrap-address`` on add but ``bootstrap_address`` on update,
-``management-state`` hyphenated): see spec/client-contract.md. Multipart text fields are strings,
+``management-state`` hyphenated), as the reference CLI sends. Multipart text fields are strings,
 so flags are the strings ``"true"``/``"false"`` (JSON booleans are accepted too). What JSON Schema
 cannot say (base64, IP addresses, address pools, host names) is checked by
 ``dcmanager.api.schemas.subcloud_values``.

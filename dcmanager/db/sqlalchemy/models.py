@@ -1,4 +1,4 @@
-"""SQLAlchemy models: the tables of the v1.0 API (spec/api.md section 3), with every uniqueness the
+"""SQLAlchemy models: the tables of the v1.0 API (api-ref/source), with every uniqueness the
 API relies on as a database constraint.
 
 Deletes are hard deletes; there are no soft-delete columns. Secrets (passwords, install and rehome

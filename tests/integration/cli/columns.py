@@ -1,4 +1,4 @@
-"""The column names of client-contract.md section 4 and the response key each one shows: what
+"""The column names of the reference dcmanager CLI and the response key each one shows: what
 every test compares the CLI's output with (the CLI's own unit tests check its descriptions
 against the api-ref samples; these check the running command against the running server)."""
 

@@ -11,7 +11,7 @@ import pytest
 from dcmanager import version
 from tests.integration.cli import harness
 
-# Every command of the contract (client-contract.md section 4, CLI.md).
+# Every command of the reference dcmanager CLI (HACKING.rst, "The CLI").
 COMMANDS = [
     'subcloud list', 'subcloud show', 'subcloud add', 'subcloud update', 'subcloud manage',
     'subcloud unmanage', 'subcloud delete', 'subcloud errors',

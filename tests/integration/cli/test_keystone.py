@@ -110,7 +110,7 @@ def test_no_token_on_a_keystone_site_prints_the_servers_refusal(cli, site):
     refused = requests.get(site.url + '/v1.0/subcloud-groups', timeout=30,
                            headers={'Accept': 'application/json'})
     assert refused.status_code == 401
-    # CLI.md: the body's description, else (keystonemiddleware's shape, Changes 17:55)
+    # The body's description, else (keystonemiddleware's shape)
     # error.message, else the raw body
     body = refused.json()
     expected = body.get('description') or body['error']['message']
@@ -190,7 +190,7 @@ REFUSED = {'error': {'code': 401, 'title': 'Unauthorized', 'message': 'Token exp
 
 @pytest.mark.parametrize('status', [401, 403])
 def test_a_refusal_is_answered_by_a_new_token_and_one_more_try(cli, env, status):
-    """CLI.md: a 401 (and, with Keystone auth, a 403) re-authenticates once and repeats the
+    """A 401 (and, with Keystone auth, a 403) re-authenticates once and repeats the
     request once (also a write)."""
     with StubServer() as stub:
         stub.answer_in_turn('DELETE', '/v1.0/subcloud-groups/g1', (status, REFUSED), (200, {}))

@@ -1,5 +1,5 @@
 """What the CLI puts on the wire, read by a recording server (``stub_server.py``) that answers
-with the api-ref's sample bodies: the request bodies of client-contract.md section 4 (JSON key
+with the api-ref's sample bodies: the request bodies the reference CLI sends (JSON key
 spellings, defaults, base64 passwords, the multipart form of subcloud add/update/manage/unmanage
 with file parts named by the path as typed, the empty body of an association sync). The real
 server accepts more than the reference sends; only here would a CLI that sends something else

@@ -15,7 +15,7 @@ from dcmanager.common import exception, rpc
 
 
 def cli_message(body):
-    """What the dcmanager CLI prints for an error body (spec/client-contract.md section 3).
+    """What the dcmanager CLI prints for an error body (README.md, its compatibility section).
 
     The CLI takes the text of ``<body>`` (BeautifulSoup's get_text), drops blank lines, and
     prints line 2 (with a final '.') plus "Details: " and the lines after it. Without a
