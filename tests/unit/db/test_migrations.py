@@ -195,3 +195,18 @@ def test_the_triggers_mark_a_list_row_to_render(engine):
         rendered()
         connection.execute(sa.text('DELETE FROM subclouds WHERE id = 3'))
         assert connection.execute(sa.text('SELECT count(*) FROM subcloud_list_rows')).scalar() == 0
+
+
+def test_the_list_row_trigger_watches_every_column_of_the_row(engine):
+    # A column added to the list row (subcloud_json.KEYS) needs a migration that has the
+    # trigger watch it too, or a change of it alone would leave the stored row stale.
+    import re
+
+    from dcmanager.common import subcloud_json
+
+    _upgrade(engine)
+    with engine.connect() as connection:
+        sql = connection.execute(sa.text(
+            "SELECT sql FROM sqlite_master WHERE name = 'subclouds_list_row_update'")).scalar()
+    watched = set(re.findall(r'NEW\.(\w+) IS NOT OLD\.\1', sql))
+    assert watched == set(subcloud_json.COLUMNS) - {'id'}
