@@ -297,7 +297,7 @@ def measure(server, paths, batches=5, batch_seconds=1.0):
     conn = http.client.HTTPConnection('127.0.0.1', server.port, timeout=60)
     for path in paths[:3]:
         get(server.port, path, conn)  # warm-up
-    walls, cpus, size, index = [], [], 0, 0
+    walls, cpus, sizes, index = [], [], [], 0
     for _ in range(batches):
         count = 0
         started_cpu = server.cpu_ms()
@@ -308,13 +308,14 @@ def measure(server, paths, batches=5, batch_seconds=1.0):
             walls.append((time.perf_counter() - started) * 1000)
             if status != 200:
                 raise SystemExit('GET %s: %s' % (paths[index % len(paths)], status))
-            size = len(body)
+            sizes.append(len(body))
             count += 1
             index += 1
         cpus.append((server.cpu_ms() - started_cpu) / count)
     conn.close()
     return {'cpu_ms': statistics.median(cpus), 'p50': statistics.median(walls),
-            'p99': _percentile(walls, 99), 'bytes': size, 'requests': len(walls)}
+            'p99': _percentile(walls, 99), 'bytes': int(statistics.median(sizes)),
+            'requests': len(walls)}
 
 
 def _python_load(port, path, seconds, clients):
@@ -359,20 +360,29 @@ def _curl_load(port, path, seconds, clients, per_second_guess):
     return count, elapsed
 
 
+def _worker_cpu(server):
+    """CPU ms of each worker process (the server itself with one worker)."""
+    pids = _children(server.proc.pid) or [server.proc.pid]
+    return [server_cpu_ms(pid) for pid in pids]
+
+
 def throughput(conf_path, workers, path, seconds, guess):
-    """(requests per second, server CPU ms per request) of the full list, 16 connections."""
+    """(requests per second, server CPU ms per request, each worker's share of the CPU, the
+    load tool) of the full list, 16 connections."""
     server = Server(conf_path, workers)
     try:
         use_curl = shutil.which('curl') is not None
         if use_curl:
             _curl_load(server.port, path, 1, CLIENTS, guess)  # warm-up every worker
-        started_cpu = server.cpu_ms()
+        started_cpu, started_each = server.cpu_ms(), _worker_cpu(server)
         if use_curl:
             count, elapsed = _curl_load(server.port, path, seconds, CLIENTS, guess)
         else:
             count, elapsed = _python_load(server.port, path, seconds, CLIENTS)
-        return count / elapsed, (server.cpu_ms() - started_cpu) / count, (
-            'curl' if use_curl else 'python')
+        each = [b - a for a, b in zip(started_each, _worker_cpu(server), strict=True)]
+        shares = [round(e / max(sum(each), 1e-9), 2) for e in each]
+        return (count / elapsed, (server.cpu_ms() - started_cpu) / count, shares,
+                'curl' if use_curl else 'python')
     finally:
         server.stop()
 
@@ -387,8 +397,9 @@ def run(count, seconds):
         try:
             rows = [
                 ('full list', ['/v1.0/subclouds']),
-                ('page of 100', ['/v1.0/subclouds?limit=100&marker=%d' % (1 + (i * 997) % count)
-                                 for i in range(50)]),
+                # Full pages only (a marker at least 100 before the last id).
+                ('page of 100', ['/v1.0/subclouds?limit=100&marker=%d'
+                                 % ((i * 997) % max(count - 100, 1)) for i in range(50)]),
                 ('show by id', ['/v1.0/subclouds/%d' % (1 + (i * 37) % count)
                                 for i in range(100)]),
                 ('show by name', ['/v1.0/subclouds/subcloud%d' % (1 + (i * 53) % count)
@@ -400,11 +411,12 @@ def run(count, seconds):
             server.stop()
         full = results[0][1]
         guess = 1000.0 / max(full['cpu_ms'], 1.0)
-        one, one_cpu, tool = throughput(conf_path, 1, '/v1.0/subclouds', seconds, guess)
-        two, two_cpu, _ = throughput(conf_path, 2, '/v1.0/subclouds', seconds, 2 * guess)
+        one, one_cpu, _, tool = throughput(conf_path, 1, '/v1.0/subclouds', seconds, guess)
+        two, two_cpu, shares, _ = throughput(conf_path, 2, '/v1.0/subclouds', seconds,
+                                             2 * guess)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return results, (one, one_cpu, two, two_cpu, tool)
+    return results, (one, one_cpu, two, two_cpu, shares, tool)
 
 
 def list_cpu(count):
@@ -434,16 +446,21 @@ def main():
         return _populate_main(args.populate, args.subclouds)
 
     n = args.subclouds
-    results, (one, one_cpu, two, two_cpu, tool) = run(n, args.seconds)
-    print('%d subclouds, one API worker, sequential requests on one connection' % n)
+    load_before = os.getloadavg()[0]
+    results, (one, one_cpu, two, two_cpu, shares, tool) = run(n, args.seconds)
+    # The machine's other work competes for the same cores: the figures of a loaded machine
+    # are worse (the throughput ratio most of all).
+    print('%d subclouds, one API worker, sequential requests on one connection '
+          '(%d cores, load average %.1f before, %.1f after)'
+          % (n, os.cpu_count(), load_before, os.getloadavg()[0]))
     print('%-14s %12s %10s %10s %12s %9s' % ('request', 'cpu ms/req', 'p50 ms', 'p99 ms',
                                             'bytes', 'requests'))
     for label, r in results:
         print('%-14s %12.3f %10.3f %10.3f %12d %9d' % (label, r['cpu_ms'], r['p50'], r['p99'],
                                                       r['bytes'], r['requests']))
     print('full list, %d connections (%s): 1 worker %.1f req/s (%.2f cpu ms/req), '
-          '2 workers %.1f req/s (%.2f cpu ms/req): speedup %.2fx'
-          % (CLIENTS, tool, one, one_cpu, two, two_cpu, two / one))
+          '2 workers %.1f req/s (%.2f cpu ms/req, CPU shares %s): speedup %.2fx'
+          % (CLIENTS, tool, one, one_cpu, two, two_cpu, '/'.join(map(str, shares)), two / one))
     figures = {}
     if args.growth:
         print('growth: full list, one worker')
