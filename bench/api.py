@@ -458,9 +458,12 @@ def main():
     for label, r in results:
         print('%-14s %12.3f %10.3f %10.3f %12d %9d' % (label, r['cpu_ms'], r['p50'], r['p99'],
                                                       r['bytes'], r['requests']))
-    print('full list, %d connections (%s): 1 worker %.1f req/s (%.2f cpu ms/req), '
-          '2 workers %.1f req/s (%.2f cpu ms/req, CPU shares %s): speedup %.2fx'
-          % (CLIENTS, tool, one, one_cpu, two, two_cpu, '/'.join(map(str, shares)), two / one))
+    # Cores the server used (requests per second x CPU per request): on an idle machine about
+    # 1 with one worker and 2 with two; less when other work holds the cores.
+    print('full list, %d connections (%s): 1 worker %.1f req/s (%.2f cpu ms/req, %.2f cores), '
+          '2 workers %.1f req/s (%.2f cpu ms/req, %.2f cores, CPU shares %s): speedup %.2fx'
+          % (CLIENTS, tool, one, one_cpu, one * one_cpu / 1000, two, two_cpu,
+             two * two_cpu / 1000, '/'.join(map(str, shares)), two / one))
     figures = {}
     if args.growth:
         print('growth: full list, one worker')
@@ -482,6 +485,7 @@ def main():
         'list_full_ms_p99': round(by['full list']['p99'], 2),
         'show_by_name_cpu_ms': round(by['show by name']['cpu_ms'], 3),
         'one_worker_rps': round(one, 1), 'two_worker_rps': round(two, 1),
+        'two_worker_cores': round(two * two_cpu / 1000, 2),
     }, **figures)))
 
 
