@@ -12,7 +12,8 @@ pid. The figure of each request is the **server CPU per request**: utime + stime
 process and its worker processes from ``/proc/<pid>/stat`` (every thread), over batches of
 sequential requests on one kept-alive connection (the clock ticks are 10 ms: a batch lasts about
 a second), median of the batches. Also the client's wall p50/p99 and the response bytes. Then the
-full list with 16 concurrent connections against 1 and 2 API workers: the throughput ratio.
+full list with 16 concurrent connections against 1 and 2 API workers: the throughput ratio
+(of the median of ``--pairs`` pairs of runs).
 
     python bench/api.py [--subclouds 5000] [--seconds 8] [--growth]
 
@@ -389,7 +390,7 @@ def throughput(conf_path, workers, path, seconds, guess):
 
 # ---------------------------------------------------------------- the run
 
-def run(count, seconds):
+def run(count, seconds, pairs_count):
     workdir = tempfile.mkdtemp(prefix='bench-api-')
     try:
         conf_path = make_site(workdir, count)
@@ -411,9 +412,17 @@ def run(count, seconds):
             server.stop()
         full = results[0][1]
         guess = 1000.0 / max(full['cpu_ms'], 1.0)
-        one, one_cpu, _, tool = throughput(conf_path, 1, '/v1.0/subclouds', seconds, guess)
-        two, two_cpu, shares, _ = throughput(conf_path, 2, '/v1.0/subclouds', seconds,
-                                             2 * guess)
+        # Pairs of runs, one worker then two: the machine's other load drifts, the median
+        # pair's ratio is the figure.
+        pairs = []
+        for _ in range(pairs_count):
+            one = throughput(conf_path, 1, '/v1.0/subclouds', seconds, guess)
+            two = throughput(conf_path, 2, '/v1.0/subclouds', seconds, 2 * guess)
+            pairs.append((two[0] / one[0], one, two))
+            print('pair: 1 worker %.1f req/s, 2 workers %.1f req/s (CPU shares %s): %.2fx'
+                  % (one[0], two[0], '/'.join(map(str, two[2])), two[0] / one[0]), flush=True)
+        _ratio, (one, one_cpu, _, tool), (two, two_cpu, shares, _) = sorted(
+            pairs, key=lambda pair: pair[0])[len(pairs) // 2]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return results, (one, one_cpu, two, two_cpu, shares, tool)
@@ -438,6 +447,8 @@ def main():
     parser.add_argument('--subclouds', type=int, default=5000)
     parser.add_argument('--seconds', type=int, default=8,
                         help='length of each throughput run')
+    parser.add_argument('--pairs', type=int, default=3,
+                        help='throughput runs of one and two workers (the median pair counts)')
     parser.add_argument('--growth', action='store_true',
                         help='also the full list at 1,000, 5,000 and 10,000 subclouds')
     parser.add_argument('--populate', metavar='CONF', help=argparse.SUPPRESS)
@@ -447,7 +458,7 @@ def main():
 
     n = args.subclouds
     load_before = os.getloadavg()[0]
-    results, (one, one_cpu, two, two_cpu, shares, tool) = run(n, args.seconds)
+    results, (one, one_cpu, two, two_cpu, shares, tool) = run(n, args.seconds, args.pairs)
     # The machine's other work competes for the same cores: the figures of a loaded machine
     # are worse (the throughput ratio most of all).
     print('%d subclouds, one API worker, sequential requests on one connection '
