@@ -170,17 +170,16 @@ def _list_select(dialect, key, body):
 
 
 _LISTS = {dialect: _list_select(dialect, _ROWS.subcloud_id, _ROWS.body) for dialect in DIALECTS}
-_ALARM_LISTS = {dialect: _list_select(dialect, _ALARM.id, _ALARM.body).order_by(_ALARM.id.desc())
-                for dialect in DIALECTS}
+_ALARM_LIST = sa.select(_ALARM.id, _ALARM.body).order_by(_ALARM.id.desc())
 
 
 def _as_bytes(rows):
     return [(i, None if body is None else body.encode('ascii')) for i, body in rows]
 
 
-# The unfiltered list on SQLite, by (marker given, limit given): through the driver's own
-# cursor, its rows as the plain tuples it makes (the result rows of SQLAlchemy cost a tenth of a
-# full list of thousands).
+# The unfiltered list (by (marker given, limit given)) and the alarm list on SQLite: through the
+# driver's own cursor, its rows as the plain tuples it makes (the result rows of SQLAlchemy cost
+# a tenth of a full list of thousands).
 _SQLITE_LISTS = {
     (marker, limit): 'SELECT subcloud_id, CAST(body AS BLOB) FROM subcloud_list_rows%s '
                      'ORDER BY subcloud_id%s' % (' WHERE subcloud_id > ?' if marker else '',
@@ -188,14 +187,20 @@ _SQLITE_LISTS = {
     for marker in (False, True) for limit in (False, True)}
 
 
-def _sqlite_list(connection, limit, marker):
-    params = tuple(value for value in (marker, limit) if value is not None)
+_SQLITE_ALARMS = 'SELECT id, CAST(body AS BLOB) FROM subcloud_alarms ORDER BY id DESC'
+
+
+def _sqlite_rows(connection, sql, params=()):
     cursor = connection.connection.cursor()
     try:
-        return cursor.execute(_SQLITE_LISTS[marker is not None, limit is not None],
-                              params).fetchall()
+        return cursor.execute(sql, params).fetchall()
     finally:
         cursor.close()
+
+
+def _sqlite_list(connection, limit, marker):
+    params = tuple(value for value in (marker, limit) if value is not None)
+    return _sqlite_rows(connection, _SQLITE_LISTS[marker is not None, limit is not None], params)
 
 
 @core.main_context_manager.reader
@@ -256,8 +261,8 @@ def alarm_summary_list_texts(context):
     connection = context.session.connection()
     if not cached(connection):
         return None
-    dialect = connection.dialect.name
-    rows = connection.execute(_ALARM_LISTS[dialect]).all()
-    if dialect != 'sqlite':
-        rows = _as_bytes(rows)
+    if connection.dialect.name == 'sqlite':
+        rows = _sqlite_rows(connection, _SQLITE_ALARMS)
+    else:
+        rows = _as_bytes(connection.execute(_ALARM_LIST).all())
     return _texts(connection, rows, _render_alarms)
