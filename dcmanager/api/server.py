@@ -75,7 +75,7 @@ class _Channel(channel.HTTPChannel):
 
 # Worker processes sharing one listening socket: after each accept, a worker pauses this long
 # per client connection it holds (at most _ACCEPT_PAUSE_CAP of them), see _Server.
-_ACCEPT_PAUSE = 0.0001
+_ACCEPT_PAUSE = 0.00025
 _ACCEPT_PAUSE_CAP = 20
 
 
