@@ -3,6 +3,7 @@
 from oslo_policy import policy
 
 from dcmanager import policies
+from dcmanager.api import policy_argspec
 from dcmanager.common import exception
 from dcmanager.conf import CONF
 
@@ -17,6 +18,7 @@ def get_enforcer():
     """
     global _ENFORCER
     if _ENFORCER is None:
+        policy_argspec.install()
         _ENFORCER = policy.Enforcer(CONF)
         _ENFORCER.register_defaults(policies.list_rules(peer_role=CONF.peer.role))
         _ENFORCER.load_rules()

@@ -73,11 +73,32 @@ class _Channel(channel.HTTPChannel):
         return result
 
 
+# Worker processes sharing one listening socket: after each accept, a worker pauses this long
+# per client connection it holds (at most _ACCEPT_PAUSE_CAP of them), see _Server.
+_ACCEPT_PAUSE = 0.00025
+_ACCEPT_PAUSE_CAP = 20
+
+
 class _Server(waitress.server.TcpWSGIServer):
-    """waitress's server, closing the connections whose header is late (``header_timeout``)."""
+    """waitress's server, closing the connections whose header is late (``header_timeout``).
+
+    With ``accept_pause`` (several workers on one socket), a worker that accepted a connection
+    pauses in proportion to the connections it already holds before it looks at the socket
+    again. Without it, the worker whose loop happens to be awake accepts a whole burst of new
+    connections (16 clients connecting at once all went to one of two workers, which then
+    served every request of theirs on its one core while the other worker idled); with it, the
+    less busy worker takes the next one. A stopped or hung worker still takes nothing, as
+    with any shared socket: the other accepts every connection, a little more slowly.
+    """
 
     channel_class = _Channel
     header_timeout = None
+    accept_pause = 0.0
+
+    def handle_accept(self):
+        super().handle_accept()
+        if self.accept_pause:
+            time.sleep(min(len(self.active_channels), _ACCEPT_PAUSE_CAP) * self.accept_pause)
 
     def maintenance(self, now):
         super().maintenance(now)  # connections idle for longer than idle_timeout
@@ -88,9 +109,10 @@ class _Server(waitress.server.TcpWSGIServer):
                 conn.will_close = True
 
 
-def make_server(app, sock, threads, conf=CONF):
+def make_server(app, sock, threads, conf=CONF, shared=False):
     """A waitress server of ``app`` on the listening socket ``sock`` with ``threads`` request
-    threads and the ``[api]`` limits on client connections."""
+    threads and the ``[api]`` limits on client connections; ``shared``: other worker processes
+    accept on ``sock`` too (see _Server)."""
     adj = adjustments.Adjustments(
         threads=threads, clear_untrusted_proxy_headers=True, ident='dcmanager',
         connection_limit=conf.api.connection_limit + _OWN_MAP_ENTRIES,
@@ -102,6 +124,8 @@ def make_server(app, sock, threads, conf=CONF):
     server = _Server(app, _sock=sock, adj=adj, bind_socket=False,
                      sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()))
     server.header_timeout = conf.api.header_timeout
+    if shared:
+        server.accept_pause = _ACCEPT_PAUSE
     return server
 
 
@@ -157,7 +181,7 @@ def _run_worker(app_factory, sock, threads, after_fork):
         stop = signals.install_in_child()
         if after_fork is not None:
             after_fork()
-        serve(make_server(app_factory(), sock, threads), stop)
+        serve(make_server(app_factory(), sock, threads, shared=True), stop)
     except Exception:
         LOG.exception('API worker %s failed', os.getpid())
         code = 1

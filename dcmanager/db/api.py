@@ -12,6 +12,7 @@ the peer sites, site alarms) have theirs in ``dcmanager.db.geo_api``.
 from dcmanager.db.sqlalchemy import audit as _audit
 from dcmanager.db.sqlalchemy import core as _core
 from dcmanager.db.sqlalchemy import groups as _groups
+from dcmanager.db.sqlalchemy import list_rows as _list_rows
 from dcmanager.db.sqlalchemy import services as _services
 from dcmanager.db.sqlalchemy import subclouds as _subclouds
 from dcmanager.db.sqlalchemy import token_cache as _token_cache
@@ -135,6 +136,29 @@ def subcloud_list_rows_with_statuses(context, filters=None, limit=None, marker=N
     ``marker``: only ids above it; ``limit``: at most that many rows.
     """
     return _subclouds.subcloud_list_rows_with_statuses(context, filters, limit, marker)
+
+
+def subcloud_list_texts(context, filters=None, limit=None, marker=None):
+    """(ids, texts) of the subclouds a list shows (as for subcloud_list_rows_with_statuses),
+    ordered by id: each text is the subcloud's list row as JSON, byte for byte what ``json.dumps``
+    writes of ``dcmanager.api.views.subcloud_row`` (``dcmanager.common.subcloud_json``). One
+    query; rows not rendered yet are rendered from their columns. None when this database does
+    not keep the rows (then list with subcloud_list_rows_with_statuses).
+    """
+    return _list_rows.subcloud_list_texts(context, filters, limit, marker)
+
+
+def subcloud_show_text(context, subcloud_id=None, name=None, region_name=None):
+    """The list row text (see subcloud_list_texts) of the subcloud with this id, name or region
+    name (give one); SubcloudNotFound. None when this database does not keep the rows."""
+    return _list_rows.subcloud_show_text(context, subcloud_id, name, region_name)
+
+
+def subcloud_list_rows_refresh(context):
+    """Render and store every list row that is not up to date; how many. The writers of this
+    module do it themselves before they commit; this is for rows written otherwise (a schema
+    upgrade, a bulk load)."""
+    return _list_rows.subcloud_list_rows_refresh(context)
 
 
 def subcloud_get_networks(context):
@@ -373,6 +397,14 @@ def alarm_summary_set(context, subcloud_id, values):
 def alarm_summary_get_all(context):
     """Every alarm summary with its subcloud's name: (row, name) pairs, by id descending."""
     return _audit.alarm_summary_get_all(context)
+
+
+def alarm_summary_list_texts(context):
+    """What ``GET /v1.0/alarms`` lists, each summary's row as JSON text (ASCII bytes), byte for
+    byte what ``json.dumps`` writes of ``dcmanager.api.views.alarm_row``, by summary id
+    descending: one query of the stored rows (``dcmanager.common.subcloud_json``). None when
+    this database does not keep them (then use alarm_summary_list_rows)."""
+    return _list_rows.alarm_summary_list_texts(context)
 
 
 def alarm_summary_list_rows(context):

@@ -7,6 +7,7 @@ from alembic import config as alembic_config
 from alembic import migration as alembic_migration
 from alembic import script as alembic_script
 
+from dcmanager.common import context
 from dcmanager.db import api as db_api
 
 _MIGRATIONS = os.path.join(os.path.dirname(__file__), 'migrations')
@@ -20,10 +21,13 @@ def _config(connection):
 
 
 def upgrade(revision='head'):
-    """Create the schema or bring it up to ``revision``."""
+    """Create the schema or bring it up to ``revision``; then render the subclouds' list rows
+    an upgrade left to render."""
     engine = db_api.get_engine()
     with engine.begin() as connection:
         command.upgrade(_config(connection), revision)
+    if revision == 'head':
+        db_api.subcloud_list_rows_refresh(context.get_admin_context())
 
 
 def version():

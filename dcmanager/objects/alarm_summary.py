@@ -66,6 +66,13 @@ class AlarmSummary(base.DCManagerObject):
         return db_api.alarm_summary_list_rows(context)
 
     @staticmethod
+    def list_texts(context):
+        """What ``GET /v1.0/alarms`` lists as the JSON texts of its rows, kept up to date by the
+        database (``db.api.alarm_summary_list_texts``), newest summary first; None when the
+        database does not keep them (then use list_rows)."""
+        return db_api.alarm_summary_list_texts(context)
+
+    @staticmethod
     def set_for(context, subcloud_id, values):
         """Create or replace the summary of a subcloud from ``values`` (the counts and
         ``cloud_status``); SubcloudNotFound if it does not exist."""

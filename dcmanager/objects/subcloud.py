@@ -163,6 +163,27 @@ class Subcloud(base.DCManagerObject):
         return db_api.subcloud_list_rows_with_statuses(context, filters, limit, marker)
 
     @staticmethod
+    def list_texts(context, filters=None, limit=None, marker=None):
+        """(ids, texts): each listed subcloud's list row as JSON text, kept up to date by the
+        database (``db.api.subcloud_list_texts``): what a list of thousands of subclouds
+        serves by concatenation. Arguments as for list_rows_with_statuses; None when the
+        database does not keep the rows (then use list_rows_with_statuses)."""
+        return db_api.subcloud_list_texts(context, filters, limit, marker)
+
+    @staticmethod
+    def show_text(context, ref):
+        """The list row text (see list_texts) of the subcloud ``ref`` names (as for
+        get_by_ref), which is also its show body; SubcloudNotFound. None when the database
+        does not keep the rows."""
+        subcloud_id = integers.ref_id(ref)
+        if subcloud_id is not None:
+            return db_api.subcloud_show_text(context, subcloud_id=subcloud_id)
+        try:
+            return db_api.subcloud_show_text(context, name=str(ref))
+        except exception.SubcloudNotFound:
+            return db_api.subcloud_show_text(context, region_name=str(ref))
+
+    @staticmethod
     def networks(context):
         """(id, name, management_subnet) of every subcloud."""
         return db_api.subcloud_get_networks(context)

@@ -128,6 +128,24 @@ class SubcloudStatus(Base):
     sync_status = sa.Column(sa.String(255), nullable=False, default=states.SYNC_UNKNOWN)
 
 
+class SubcloudListRow(Base):
+    """A subcloud's row of ``GET /v1.0/subclouds``, as JSON text: derived data, kept by the
+    database's triggers and its writers (see ``dcmanager.db.sqlalchemy.list_rows``). NULL:
+    to be rendered."""
+
+    __tablename__ = 'subcloud_list_rows'
+    __table_args__ = (
+        # The rows to render, found without a scan.
+        sa.Index('ix_subcloud_list_rows_stale', 'subcloud_id',
+                 sqlite_where=sa.text('body IS NULL'), postgresql_where=sa.text('body IS NULL')),
+        Base.__table_args__,
+    )
+
+    subcloud_id = sa.Column(sa.Integer, sa.ForeignKey('subclouds.id', ondelete='CASCADE'),
+                            primary_key=True, autoincrement=False)
+    body = sa.Column(sa.Text)
+
+
 class LocalSystem(Base):
     """This site: one row (id 1), created at the first start."""
 
@@ -230,6 +248,11 @@ class SiteAlarm(Base):
 
 class SubcloudAlarmSummary(Base):
     __tablename__ = 'subcloud_alarms'
+    __table_args__ = (
+        sa.Index('ix_subcloud_alarms_stale', 'id', sqlite_where=sa.text('body IS NULL'),
+                 postgresql_where=sa.text('body IS NULL')),
+        Base.__table_args__,
+    )
 
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
     uuid = sa.Column(sa.String(36), nullable=False, unique=True)
@@ -240,6 +263,10 @@ class SubcloudAlarmSummary(Base):
     minor_alarms = sa.Column(sa.Integer, nullable=False, default=-1)
     warnings = sa.Column(sa.Integer, nullable=False, default=-1)
     cloud_status = sa.Column(sa.String(64), nullable=False, default=states.CLOUD_STATUS_DISABLED)
+    # The summary's row of ``GET /v1.0/alarms`` as JSON text (with the subcloud's name): derived
+    # data, kept like a subcloud's list row (``dcmanager.db.sqlalchemy.list_rows``). NULL: to
+    # be rendered.
+    body = sa.Column(sa.Text)
 
 
 class TokenCache(Base):

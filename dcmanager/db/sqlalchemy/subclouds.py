@@ -20,7 +20,7 @@ from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 import sqlalchemy as sa
 
-from dcmanager.common import exception, network, states
+from dcmanager.common import exception, network, states, subcloud_json
 from dcmanager.db.sqlalchemy import models
 from dcmanager.db.sqlalchemy.core import (
     main_context_manager,
@@ -38,14 +38,7 @@ _STATUS = models.SubcloudStatus
 _ADDRESS_LOCK = 0x5C0AD0
 
 # The columns a list row carries (the list view formats them; see dcmanager.api.views).
-LIST_COLUMNS = (
-    'id', 'name', 'description', 'location', 'software_version', 'management_state',
-    'availability_status', 'deploy_status', 'backup_status', 'backup_datetime',
-    'error_description', 'region_name', 'management_subnet', 'management_start_ip',
-    'management_end_ip', 'management_gateway_ip', 'openstack_installed', 'prestage_status',
-    'prestage_versions', 'systemcontroller_gateway_ip', 'created_at', 'updated_at', 'group_id',
-    'peer_group_id', 'sync_status',
-)
+LIST_COLUMNS = subcloud_json.COLUMNS
 LIST_FILTERS = ('availability_status', 'management_state', 'deploy_status', 'group_id',
                 'peer_group_id')
 
@@ -116,7 +109,8 @@ def subcloud_get_all(context, group_id=None, peer_group_id=None):
     return query.order_by(_SC.id).all()
 
 
-def _filtered(stmt, filters):
+def filtered(stmt, filters):
+    """``stmt`` (selecting from ``subclouds``) narrowed to the list ``filters``."""
     for name, value in (filters or {}).items():
         if name not in LIST_FILTERS:
             raise exception.InvalidInput(reason='Unknown filter: %s' % name)
@@ -126,7 +120,7 @@ def _filtered(stmt, filters):
 
 
 def _list_rows(connection, filters, limit, marker):
-    stmt = _filtered(_LIST_SELECT, filters)
+    stmt = filtered(_LIST_SELECT, filters)
     if marker is not None:
         stmt = stmt.where(_SC.id > marker)
     stmt = stmt.order_by(_SC.id)
@@ -167,6 +161,14 @@ def _statuses_by_row(rows, aggregated):
     return [parse(texts.get(row.id)) for row in rows]
 
 
+def rows_and_statuses_of(connection, ids):
+    """(rows, statuses) as ``subcloud_list_rows_with_statuses`` gives them, of the subclouds
+    ``ids`` (those that exist), in the caller's transaction."""
+    rows = connection.execute(_LIST_SELECT.where(_SC.id.in_(ids)).order_by(_SC.id)).all()
+    aggregated = connection.execute(_LIST_STATUSES.where(_STATUS.subcloud_id.in_(ids))).all()
+    return rows, _statuses_by_row(rows, aggregated)
+
+
 @main_context_manager.reader
 def subcloud_list_rows_with_statuses(context, filters=None, limit=None, marker=None):
     connection = context.session.connection()
@@ -178,7 +180,7 @@ def subcloud_list_rows_with_statuses(context, filters=None, limit=None, marker=N
     stmt = _LIST_STATUSES.where(_STATUS.subcloud_id >= rows[0].id,
                                 _STATUS.subcloud_id <= rows[-1].id)
     if filters:
-        stmt = _filtered(stmt.join(_SC, _SC.id == _STATUS.subcloud_id), filters)
+        stmt = filtered(stmt.join(_SC, _SC.id == _STATUS.subcloud_id), filters)
     return rows, _statuses_by_row(rows, connection.execute(stmt).all())
 
 
@@ -389,7 +391,13 @@ def subcloud_endpoint_status_update(context, subcloud_id, statuses):
 
 def _set_endpoint_status(session, subcloud_id, statuses):
     """Write ``statuses`` ({endpoint type: status}; key None = every endpoint not named; status
-    None = leave that endpoint as it is) and the aggregate, in the caller's transaction."""
+    None = leave that endpoint as it is) and the aggregate, in the caller's transaction.
+
+    The subcloud's row is locked first (PostgreSQL): every writer of a subcloud and its
+    statuses takes the subcloud row, then the status rows, then (their triggers) the stored
+    list row, in that order, so that two of them cannot deadlock."""
+    if session.get_bind().dialect.name != 'sqlite':
+        session.execute(sa.select(_SC.id).where(_SC.id == subcloud_id).with_for_update())
     others = statuses.get(None)
     named = {k: v for k, v in statuses.items() if k is not None}
     for endpoint, status in named.items():

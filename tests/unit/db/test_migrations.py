@@ -113,3 +113,100 @@ def test_every_revision_step_upgrades(engine):
     for revision in revisions:
         _upgrade(engine, revision)
         assert _revision(engine) == revision
+
+
+def _sqlite_triggers(engine):
+    with engine.connect() as connection:
+        return set(connection.execute(sa.text(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+
+
+def test_the_list_row_triggers_exist_at_head(engine):
+    # A later migration that rebuilds subclouds or subcloud_status (batch mode on SQLite)
+    # drops their triggers: it must create them again (see revision 0010).
+    _upgrade(engine)
+    assert _sqlite_triggers(engine) == {
+        'subclouds_list_row_insert', 'subclouds_list_row_update',
+        'subcloud_status_list_row_insert', 'subcloud_status_list_row_update',
+        'subcloud_status_list_row_delete', 'subcloud_alarms_body_update',
+        'subclouds_alarm_body_rename'}
+
+
+def _body(connection, subcloud_id):
+    return connection.execute(sa.text('SELECT body FROM subcloud_list_rows WHERE subcloud_id = '
+                                      ':id'), {'id': subcloud_id}).one().body
+
+
+def test_existing_subclouds_get_a_list_row_to_render(engine):
+    _upgrade(engine, '0009')
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO subclouds (id, name, management_state, availability_status, "
+            "deploy_status, error_description, openstack_installed, audit_fail_count, "
+            "first_identity_sync_complete, group_id, rehomed, enrolled_with_vcsr) "
+            "VALUES (7, 'sc7', 'unmanaged', 'offline', 'complete', '', 0, 0, 0, 1, 0, 0)"))
+    _upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text('SELECT subcloud_id, body FROM subcloud_list_rows'))
+        assert [tuple(row) for row in rows] == [(7, None)]
+
+
+def test_the_triggers_mark_a_list_row_to_render(engine):
+    _upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO subclouds (id, name, management_state, availability_status, "
+            "deploy_status, error_description, openstack_installed, audit_fail_count, "
+            "first_identity_sync_complete, group_id, rehomed, enrolled_with_vcsr) "
+            "VALUES (3, 'sc3', 'unmanaged', 'offline', 'complete', '', 0, 0, 0, 1, 0, 0)"))
+        assert _body(connection, 3) is None
+
+        def rendered():
+            connection.execute(sa.text("UPDATE subcloud_list_rows SET body = 'x'"))
+
+        rendered()
+        connection.execute(sa.text("UPDATE subclouds SET audit_owner = 'o', "
+                                   "last_audit_at = '2026-12-04 10:00:00' WHERE id = 3"))
+        assert _body(connection, 3) == 'x'  # not a column of the list row
+        connection.execute(sa.text("UPDATE subclouds SET availability_status = 'offline' "
+                                   "WHERE id = 3"))
+        assert _body(connection, 3) == 'x'  # the same value
+        connection.execute(sa.text("UPDATE subclouds SET prestage_status = 'p' WHERE id = 3"))
+        assert _body(connection, 3) is None
+        for statement in ("INSERT INTO subcloud_status (subcloud_id, endpoint_type, sync_status)"
+                          " VALUES (3, 'identity', 'unknown')",
+                          "UPDATE subcloud_status SET sync_status = 'in-sync'",
+                          "DELETE FROM subcloud_status"):
+            rendered()
+            connection.execute(sa.text(statement))
+            assert _body(connection, 3) is None, statement
+        connection.execute(sa.text(
+            "INSERT INTO subcloud_alarms (id, uuid, subcloud_id, critical_alarms, major_alarms, "
+            "minor_alarms, warnings, cloud_status, body) VALUES (5, 'u', 3, 0, 0, 0, 0, 'OK', "
+            "'y')"))
+        for statement, stale in (("UPDATE subcloud_alarms SET warnings = 0", False),
+                                 ("UPDATE subcloud_alarms SET warnings = 2", True),
+                                 ("UPDATE subclouds SET location = 'x'", False),
+                                 ("UPDATE subclouds SET name = 'sc3b'", True)):
+            connection.execute(sa.text("UPDATE subcloud_alarms SET body = 'y'"))
+            connection.execute(sa.text(statement))
+            alarm = connection.execute(sa.text('SELECT body FROM subcloud_alarms')).scalar()
+            assert alarm == (None if stale else 'y'), statement
+        rendered()
+        connection.execute(sa.text('DELETE FROM subclouds WHERE id = 3'))
+        assert connection.execute(sa.text('SELECT count(*) FROM subcloud_list_rows')).scalar() == 0
+
+
+def test_the_list_row_trigger_watches_every_column_of_the_row(engine):
+    # A column added to the list row (subcloud_json.KEYS) needs a migration that has the
+    # trigger watch it too, or a change of it alone would leave the stored row stale.
+    import re
+
+    from dcmanager.common import subcloud_json
+
+    _upgrade(engine)
+    with engine.connect() as connection:
+        sql = connection.execute(sa.text(
+            "SELECT sql FROM sqlite_master WHERE name = 'subclouds_list_row_update'")).scalar()
+    watched = set(re.findall(r'NEW\.(\w+) IS NOT OLD\.\1', sql))
+    assert watched == set(subcloud_json.COLUMNS) - {'id'}

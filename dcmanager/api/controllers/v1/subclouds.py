@@ -21,7 +21,7 @@ from dcmanager.api.controllers import base
 from dcmanager.api.controllers.v1 import subcloud_redeploy
 from dcmanager.api.schemas import responses, subcloud_values
 from dcmanager.api.schemas import subclouds as schema
-from dcmanager.common import exception, states
+from dcmanager.common import exception, states, subcloud_json
 from dcmanager.conf import CONF
 from dcmanager.policies import subclouds as rules
 
@@ -48,6 +48,27 @@ def _peer_group_id(ctx, ref):
 def _show(ctx, ref, detail):
     subcloud, statuses = objects.Subcloud.get_with_statuses(ctx, ref)
     return views.subcloud_show(subcloud, statuses, detail=detail)
+
+
+def _list(query, filters, limit):
+    """The list's response: the stored row texts joined (``objects.Subcloud.list_texts``), or
+    where the database keeps none, the rows encoded column by column."""
+    # One row more than the page tells whether there is a next page.
+    fetch = None if limit is None else limit + 1
+    extra = {}
+    listed = objects.Subcloud.list_texts(base.context(), filters, fetch, query.get('marker'))
+    if listed is not None:
+        ids, texts = listed
+        if limit is not None and len(texts) > limit:
+            texts = texts[:limit]
+            extra['next'] = _next_url(query, ids[limit - 1])
+        return base.json_chunks_response(subcloud_json.list_body('subclouds', texts, extra))
+    rows, statuses = objects.Subcloud.list_rows_with_statuses(
+        base.context(), filters, fetch, query.get('marker'))
+    if limit is not None and len(rows) > limit:
+        rows, statuses = rows[:limit], statuses[:limit]
+        extra['next'] = _next_url(query, rows[-1].id)
+    return base.json_text_response(views.subcloud_rows_json(rows, statuses, **extra))
 
 
 def _answer(ctx, subcloud):
@@ -137,21 +158,17 @@ class SubcloudsController(base.RestController):
         query = schemas.validate(schema.LIST_QUERY, pecan.request.GET.mixed(),
                                  schema.LIST_MESSAGES)
         filters = {schema.LIST_FILTERS[k]: v for k, v in query.items() if k in schema.LIST_FILTERS}
-        limit = query.get('limit')
-        # One row more than the page tells whether there is a next page.
-        rows, statuses = objects.Subcloud.list_rows_with_statuses(
-            ctx, filters, None if limit is None else limit + 1, query.get('marker'))
-        extra = {}
-        if limit is not None and len(rows) > limit:
-            rows, statuses = rows[:limit], statuses[:limit]
-            extra['next'] = _next_url(query, rows[-1].id)
-        return base.json_text_response(views.subcloud_rows_json(rows, statuses, **extra))
+        return _list(query, filters, query.get('limit'))
 
     @openapi.operation('Show a subcloud', response=responses.SUBCLOUD_SHOW)
     @pecan.expose('json')
     def get_one(self, ref):
         ctx = base.context()
         policy.authorize(rules.GET, ctx)
+        # The show body is the subcloud's list row: the stored text where there is one.
+        text = objects.Subcloud.show_text(ctx, ref)
+        if text is not None:
+            return base.json_chunks_response([text])
         return _show(ctx, ref, detail=False)
 
     @openapi.operation('Add a subcloud and enroll it', body=schema.CREATE,
