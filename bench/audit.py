@@ -16,6 +16,7 @@ Two layouts of the site:
 
     python bench/audit.py [--subclouds 5000] [--layout embedded|production] [--workers 2]
                           [--token-cache memory|database] [--cycles 2]
+                          [--shared-port auto|on|off]
 
 The last line is one JSON object with the figures of the first cycle (and of the last one, as
 ``steady_*``). CPU figures are those of the audit process(es) and of the simulator, per subcloud.
@@ -37,6 +38,10 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 PASSWORD = 'Bench-Audit-1'
+
+# Above this many subclouds the simulator serves each one's identity API and agent on one
+# listener: two listeners per subcloud would not fit a hard open-file limit of 20,000.
+SHARED_PORT_ABOVE = 9000
 
 
 def _insert(addresses, last_audit_at=None):
@@ -293,20 +298,27 @@ def main():
                         help='audit worker processes of the production layout')
     parser.add_argument('--token-cache', choices=('memory', 'database'), default=None)
     parser.add_argument('--cycles', type=int, default=2)
+    parser.add_argument('--shared-port', choices=('auto', 'on', 'off'), default='auto',
+                        help='serve each simulated subcloud\'s identity API and agent on one '
+                             'listener (half the simulator\'s open files); auto: above %d '
+                             'subclouds' % SHARED_PORT_ABOVE)
     args = parser.parse_args()
 
     from tests.integration import sim_fixture
 
     workdir = tempfile.mkdtemp(prefix='bench-audit-')
     n = args.subclouds
-    with sim_fixture.Simulator(workdir, count=n, admin_password=PASSWORD) as sim:
+    shared = args.shared_port == 'on' or (args.shared_port == 'auto' and n > SHARED_PORT_ABOVE)
+    with sim_fixture.Simulator(workdir, count=n, admin_password=PASSWORD,
+                               shared_port=shared) as sim:
         run = _run_production if args.layout == 'production' else _run_embedded
         cycles, peak, online, token_cache = run(args, workdir, sim)
         totals = sim.control('GET', '/v1/counters')['counters']
 
-    print('layout: %s%s; token cache: %s; %d subclouds'
+    print('layout: %s%s; token cache: %s; %d subclouds%s'
           % (args.layout, ' (%d worker processes)' % args.workers
-             if args.layout == 'production' else '', token_cache, n))
+             if args.layout == 'production' else '', token_cache, n,
+             '; identity and agent on one port' if shared else ''))
     print('%-8s %10s %12s %16s %18s' % ('cycle', 'seconds', 'audits/s', 'audit CPU ms/sc',
                                         'simulator CPU ms/sc'))
     for i, (seconds, cpu, sim_cpu) in enumerate(cycles, 1):
