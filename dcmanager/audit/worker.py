@@ -44,7 +44,7 @@ STOP_GRACE_SECONDS = 2.0
 def audit_target(pool, target, owner, connections=None):
     """Audit one claimed subcloud: the Result to store, with the Outcome it comes from.
 
-    ``connections`` (a KeptConnections) is told of every session used.
+    ``connections`` (a KeptConnections) is told of every channel used.
     """
     managed = target.management_state == states.MANAGED
     started_at = subcloud_audit.utcnow()
@@ -91,7 +91,7 @@ def observe(pool, target, managed, connections=None):
         return availability.failed(str(e))
     finally:
         if connections is not None:
-            connections.used(client.session)
+            connections.used(client.channel)
     return availability.from_answer(answer)
 
 

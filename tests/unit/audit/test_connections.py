@@ -5,7 +5,9 @@ import resource
 from dcmanager.audit import connections
 
 
-class _Requests:
+class _Channel:
+    """What KeptConnections touches of a channel: its close()."""
+
     def __init__(self):
         self.closed = 0
 
@@ -13,32 +15,25 @@ class _Requests:
         self.closed += 1
 
 
-class _Session:
-    """What KeptConnections touches of a keystoneauth session: its requests session."""
-
-    def __init__(self):
-        self.session = _Requests()
-
-
 def test_least_recently_used_beyond_the_limit_are_closed():
     kept = connections.KeptConnections(limit=2)
-    a, b, c = _Session(), _Session(), _Session()
+    a, b, c = _Channel(), _Channel(), _Channel()
     kept.used(a)
     kept.used(b)
     kept.used(a)  # a is now the most recent
     kept.used(c)
-    assert (a.session.closed, b.session.closed, c.session.closed) == (0, 1, 0)
+    assert (a.closed, b.closed, c.closed) == (0, 1, 0)
     assert len(kept) == 2
     kept.used(b)  # reused after being closed: kept again, the oldest (a) goes
-    assert (a.session.closed, b.session.closed, c.session.closed) == (1, 1, 0)
+    assert (a.closed, b.closed, c.closed) == (1, 1, 0)
 
 
 def test_no_limit_closes_nothing():
     kept = connections.KeptConnections(limit=None)
-    sessions = [_Session() for _ in range(50)]
-    for session in sessions:
-        kept.used(session)
-    assert not any(s.session.closed for s in sessions)
+    channels = [_Channel() for _ in range(50)]
+    for channel in channels:
+        kept.used(channel)
+    assert not any(c.closed for c in channels)
 
 
 def test_default_limit_leaves_room_for_the_audits_in_progress():
@@ -47,5 +42,6 @@ def test_default_limit_leaves_room_for_the_audits_in_progress():
     if soft == resource.RLIM_INFINITY:
         assert limit is None
     else:
-        assert limit == max(0, (soft - connections.RESERVED_FILES) // 2 - 64)
-        assert 2 * (limit + 64) + connections.RESERVED_FILES <= max(soft, 2 * 64 + 512)
+        assert limit == max(0, soft - connections.RESERVED_FILES - 2 * 64)
+        # one file per subcloud kept, two per audit in progress, and the reserve: within the limit
+        assert limit + 2 * 64 + connections.RESERVED_FILES <= max(soft, 2 * 64 + 512)

@@ -1,0 +1,143 @@
+"""The audit's thin HTTP path (``drivers.channel``) against the simulator over real sockets.
+
+What it must keep of the identity layer (one token per subcloud, shared with keystoneauth's
+sessions; renewal after a 401) is tested through ``SubcloudClient.audit`` in
+``test_identity_layer.py``, ``test_outbound_errors.py`` and ``test_audit_hung.py``; here, what is
+its own: one kept connection per subcloud, its reuse, a reconnect when the subcloud closed it,
+tokens shared both ways with the keystoneauth path, https on a plain-HTTP port.
+"""
+
+import itertools
+import socket
+
+import pytest
+
+from dcmanager.common import exception
+from dcmanager.drivers import identity
+from dcmanager.drivers import subcloud as subcloud_driver
+from tests.integration import sim_fixture
+
+PASSWORD = 'Sim-Channel-5'
+
+
+@pytest.fixture(scope='module')
+def sim(tmp_path_factory):
+    yield from sim_fixture.running(tmp_path_factory, 'chansim', count=8,
+                                   first_address='127.0.19.1', admin_password=PASSWORD)
+
+
+@pytest.fixture(scope='module')
+def shared(tmp_path_factory):
+    """Identity API and agent on one port, as a large fleet is served."""
+    yield from sim_fixture.running(tmp_path_factory, 'chanshared', count=4,
+                                   first_address='127.0.20.1', shared_port=True,
+                                   admin_password=PASSWORD)
+
+
+@pytest.fixture(scope='module')
+def take(sim):
+    unused = itertools.count()
+    return lambda: sim.addresses[next(unused)]
+
+
+def _pool(timeout=(2.0, 5.0)):
+    cache = identity.TokenCache(identity.MemoryTokenStore(max_entries=100),
+                                early_renewal_seconds=300, jitter_seconds=0, renewal_timeout=10)
+    return identity.SessionPool(cache, timeout=timeout)
+
+
+def _client(pool, sim, address, scheme='http'):
+    return subcloud_driver.SubcloudClient(
+        pool, '%s://%s:%d/v3' % (scheme, address, sim.identity_port),
+        '%s://%s:%d' % (scheme, address, sim.agent_port), 'admin', PASSWORD)
+
+
+def _hex_address(address, port):
+    return '%s:%04X' % (socket.inet_aton(address)[::-1].hex().upper(), port)
+
+
+def _connections_to(address, port):
+    """Established TCP connections of this machine whose far end is ``address``:``port``
+    (from /proc/net/tcp: the client sides)."""
+    wanted = _hex_address(address, port)
+    with open('/proc/net/tcp') as table:
+        next(table)
+        return sum(1 for line in table
+                   if line.split()[2] == wanted and line.split()[3] == '01')
+
+
+def test_audits_of_a_subcloud_reuse_one_kept_connection(site, sim, take):
+    address = take()
+    client = _client(_pool(), sim, address)
+    for _ in range(5):
+        assert client.audit()['base_audit']['availability'] == 'online'
+    # One connection to the agent, kept; the token request's (another port) was not kept.
+    assert _connections_to(address, sim.agent_port) == 1
+    assert _connections_to(address, sim.identity_port) == 0
+    counters = sim.counters(address)
+    assert (counters['token_posts'], counters['audits']) == (1, 5)
+    client.channel.close()
+    assert _connections_to(address, sim.agent_port) == 0
+    assert client.audit()['base_audit']['availability'] == 'online'  # usable after close
+
+
+def test_one_connection_serves_the_token_request_and_the_audits_on_a_shared_port(site, shared):
+    address = shared.addresses[0]
+    client = _client(_pool(), shared, address)
+    for _ in range(3):
+        client.audit()
+    assert _connections_to(address, shared.agent_port) == 1
+    counters = shared.counters(address)
+    assert (counters['token_posts'], counters['audits'], counters['requests']) == (1, 3, 4)
+
+
+def test_a_connection_the_subcloud_closed_is_replaced_without_a_failure(site, sim, take):
+    address = take()
+    client = _client(_pool(), sim, address)
+    client.audit()
+    sim.action(address, 'down')  # a reboot: its connections are gone
+    sim.action(address, 'up')
+    sim.action(address, 'reset-counters')
+    assert client.audit()['base_audit']['availability'] == 'online'
+    counters = sim.counters(address)
+    assert (counters['audits'], counters['token_posts']) == (1, 0)
+    assert _connections_to(address, sim.agent_port) == 1
+
+
+def test_a_token_of_the_keystoneauth_path_serves_the_audit_and_the_other_way_round(
+        site, sim, take):
+    pool = _pool()
+    first, second = take(), take()
+    # enrollment first (keystoneauth), then the audit (thin path)
+    info = _client(pool, sim, first).identity_info()
+    assert info['region_name']
+    _client(pool, sim, first).audit()
+    # the audit first, then what needs the token's catalog
+    _client(pool, sim, second).audit()
+    assert _client(pool, sim, second).identity_info()['region_name'] == \
+        sim.subcloud(second)['region_name']
+    for address in (first, second):
+        assert sim.counters(address)['token_posts'] == 1
+
+
+def test_https_on_a_plain_http_port_ends_at_the_connect_timeout(site, sim, take):
+    # The TLS handshake is bounded by the connect timeout, never the (longer) read timeout;
+    # as on the keystoneauth path, a timed-out audit is not probed for plain HTTP (a hung
+    # subcloud would be probed at every audit: identity_info says it, see test_audit_hung).
+    address = take()
+    with pytest.raises(exception.TargetTimedOut) as e:
+        _client(_pool(timeout=(0.5, 30.0)), sim, address, scheme='https').audit()
+    assert (e.value.kind, e.value.service) == ('connect', 'identity')
+    assert sim.counters(address)['token_posts'] == 0
+
+
+def test_an_audit_past_its_deadline_is_a_timeout_and_is_not_retried(site, sim, take):
+    address = take()
+    with sim_fixture.HangingListener(address, [0]) as hung:
+        client = subcloud_driver.SubcloudClient(
+            _pool(), sim.identity_url(address), 'http://%s:%d' % (address, hung.ports[0]),
+            'admin', PASSWORD)
+        with pytest.raises(exception.TargetTimedOut) as e:
+            client.audit(within=0.5)
+        assert hung.accepted == 1
+    assert (e.value.service, e.value.kind) == ('agent', 'read')
