@@ -27,7 +27,7 @@ import oslo_messaging as messaging
 
 from dcmanager.audit import availability, connections, rpcapi
 from dcmanager.common import context as dc_context
-from dcmanager.common import exception, groupcommit, rpc, states
+from dcmanager.common import exception, groupcommit, nofile, rpc, states
 from dcmanager.conf import CONF
 from dcmanager.drivers import subcloud as subcloud_driver
 from dcmanager.drivers import workqueue
@@ -139,8 +139,13 @@ class AuditWorker:
         self.offline = workqueue.WorkQueue(workers=CONF.audit.offline_workers,
                                            name='audit-offline')
         if self.connections is None:
+            threads = self.queue.workers + 2 * self.offline.workers
+            # Room for a kept connection per subcloud, where the hard limit allows (a 10,000
+            # subcloud fleet would otherwise reconnect, a TLS handshake each, at every audit).
+            nofile.raise_limit(connections.files_wanted(threads))
+            # A subcloud not audited here for three intervals gives its place up.
             self.connections = connections.KeptConnections(
-                connections.default_limit(self.queue.workers + 2 * self.offline.workers))
+                connections.default_limit(threads), stale_seconds=3 * CONF.audit.interval)
         if listen:
             self._server = rpc.get_server(CONF.audit.worker_topic, self.host,
                                           rpcapi.AuditWorkerAPI.RPC_API_VERSION,

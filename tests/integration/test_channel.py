@@ -7,9 +7,18 @@ its own: one kept connection per subcloud, its reuse, a reconnect when the subcl
 tokens shared both ways with the keystoneauth path, https on a plain-HTTP port.
 """
 
+import contextlib
+import datetime
+import ipaddress
 import itertools
 import socket
+import ssl
+import threading
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 import pytest
 
 from dcmanager.common import exception
@@ -141,3 +150,122 @@ def test_an_audit_past_its_deadline_is_a_timeout_and_is_not_retried(site, sim, t
             client.audit(within=0.5)
         assert hung.accepted == 1
     assert (e.value.service, e.value.kind) == ('agent', 'read')
+
+
+def _certificate(directory, address):
+    """A self-signed certificate for ``address`` (its IP in the subject alternative names):
+    the paths of the certificate (also the CA bundle that trusts it) and of its key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, address)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address(address))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / 'cert.pem', directory / 'key.pem'
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+class _TlsFront:
+    """A TLS listener on ``address`` in front of a plain-HTTP one (the simulator's): each TLS
+    connection is relayed to its own connection to ``backend``. ``accepted`` counts them."""
+
+    def __init__(self, address, backend, cert, key):
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(cert, key)
+        self.backend = backend
+        self.listener = socket.socket()
+        self.listener.bind((address, 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.accepted = 0
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                raw, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            self.accepted += 1
+            threading.Thread(target=self._relay, args=(raw,), daemon=True).start()
+
+    def _relay(self, raw):
+        try:
+            front = self.context.wrap_socket(raw, server_side=True)
+        except (OSError, ssl.SSLError):
+            raw.close()
+            return
+        with front, socket.create_connection(self.backend, timeout=10) as back:
+            pump = threading.Thread(target=self._pump, args=(back, front), daemon=True)
+            pump.start()
+            self._pump(front, back)
+            pump.join(10)
+
+    @staticmethod
+    def _pump(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def close(self):
+        self.listener.close()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def tls(shared, tmp_path):
+    address = shared.addresses[1]
+    cert, key = _certificate(tmp_path, address)
+    front = _TlsFront(address, (address, shared.agent_port), cert, key)
+    try:
+        yield address, front, cert
+    finally:
+        front.close()
+
+
+def test_over_tls_with_the_ca_bundle_one_connection_serves_the_token_and_the_audits(
+        site, shared, tls):
+    address, front, cert = tls
+    cache = identity.TokenCache(identity.MemoryTokenStore(max_entries=10))
+    pool = identity.SessionPool(cache, timeout=(2.0, 5.0), verify=cert)
+    client = subcloud_driver.SubcloudClient(
+        pool, 'https://%s:%d/v3' % (address, front.port), 'https://%s:%d' % (address, front.port),
+        'admin', PASSWORD)
+    for _ in range(3):
+        assert client.audit()['base_audit']['availability'] == 'online'
+    assert front.accepted == 1
+    counters = shared.counters(address)
+    assert (counters['token_posts'], counters['audits']) == (1, 3)
+    # the token serves the keystoneauth path too (same CA bundle)
+    assert client.identity_info()['region_name'] == shared.subcloud(address)['region_name']
+    assert shared.counters(address)['token_posts'] == 1
+
+
+def test_over_tls_a_certificate_the_ca_bundle_does_not_trust_is_answer_rejected(
+        site, shared, tls, tmp_path_factory):
+    address, front, _ = tls
+    other, _ = _certificate(tmp_path_factory.mktemp('otherca'), address)
+    pool = identity.SessionPool(identity.TokenCache(identity.MemoryTokenStore(max_entries=10)),
+                                timeout=(2.0, 5.0), verify=other)
+    client = subcloud_driver.SubcloudClient(
+        pool, 'https://%s:%d/v3' % (address, front.port), 'https://%s:%d' % (address, front.port),
+        'admin', PASSWORD)
+    with pytest.raises(exception.AnswerRejected) as e:
+        client.audit()
+    assert (e.value.kind, e.value.service) == ('tls', 'identity')
