@@ -90,7 +90,7 @@ def observe(pool, target, managed, connections=None):
     except exception.OutboundError as e:  # its message says what failed, for the log
         return availability.failed(str(e))
     finally:
-        if connections is not None:
+        if connections is not None and client.channel is not None:
             connections.used(client.channel)
     return availability.from_answer(answer)
 

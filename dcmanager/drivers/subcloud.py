@@ -87,7 +87,10 @@ class SubcloudClient:
         self._identity = (username, password, project_name, user_domain_name,
                           project_domain_name)
         self._session = None
-        self.channel = channel.get(pool, identity_url, self.agent_url, *self._identity)
+        # Through a proxy (the environment's settings), the audit goes the keystoneauth way:
+        # the thin path speaks to the subcloud directly only.
+        self.channel = None if transport.proxied(identity_url) or transport.proxied(
+            self.agent_url) else channel.get(pool, identity_url, self.agent_url, *self._identity)
 
     @property
     def session(self):
@@ -131,19 +134,24 @@ class SubcloudClient:
 
         All of it (a token request, when one is needed, and the agent's answer) takes at most
         the pool's connect + read timeouts, and at most ``within`` seconds when given (the
-        audit interval: an audit never outlasts it). A 401 is retried once with a renewed token
-        (keystoneauth and the token cache), a connection that failed once more, a timeout never;
+        audit interval: an audit never outlasts it). Sent over the thin path (``channel``), or
+        the keystoneauth session when the environment names a proxy for the subcloud. A 401 is
+        retried once with a renewed token (the token cache, single-flight), a connection that
+        failed once more, a timeout never;
         any other failure raises an ``OutboundError``: ``service='identity'`` for the token (as
         ``identity_info``), ``service='agent'`` for the agent's answer, an answer that is not
         JSON included (``AnswerRejected`` of kind ``malformed``).
         """
         # The audit only reads, so a connection the server closed under us (an idle keep-alive
         # one) is safely tried once more.
+        body = {name: '' for name in audits}
         limit = self._limit(within)
+        if self.channel is None:
+            return self._call('PATCH', '/v1/dcaudit', body, limit, 'the audit agent',
+                              retry_connection=True)
         with transport.deadline(limit):
             try:
-                answer = self.channel.call('PATCH', '/v1/dcaudit', {name: '' for name in audits},
-                                           retry_connection=True)
+                answer = self.channel.call('PATCH', '/v1/dcaudit', body, retry_connection=True)
             except exception.AnswerRejected as e:
                 raise self._tls_of_identity(e) from None
             except _THIN_FAILURES as e:

@@ -121,6 +121,12 @@ def session(url, timeout):
     return http_session
 
 
+def proxied(url):
+    """Whether the environment's proxy settings send requests to ``url`` through a proxy (the
+    variables are looked at once; ``no_proxy`` is honoured)."""
+    return _environment_has_proxies() and bool(requests.utils.get_environ_proxies(url))
+
+
 @functools.cache
 def _environment_has_proxies():
     """Any ``*_proxy`` variable in this process's environment (looked at once)."""
