@@ -77,8 +77,7 @@ class _Connection(http.client.HTTPConnection):
     def __init__(self, origin, tls_context):
         super().__init__(origin.host, origin.port)
         self._tls_context = tls_context if origin.tls else None
-        self.read_timeout = None
-        self.reused = False
+        self.reused = False  # taken idle from the channel (the server may have closed it)
 
     def open(self, connect, read):
         self.timeout = connect
@@ -103,6 +102,10 @@ class _Connection(http.client.HTTPConnection):
         poller = select.poll()
         poller.register(self.sock, select.POLLIN)
         return bool(poller.poll(0))
+
+
+class _Stale(ConnectionResetError):
+    """A kept connection failed before any answer: the server had closed it (idle)."""
 
 
 class Answer:
@@ -173,8 +176,10 @@ class Channel:
             'domain': {'name': key.user_domain}}}},
             'scope': {'project': {'name': key.project_name,
                                   'domain': {'name': key.project_domain}}}}}
+        # Not sent again after a failed connection (as keystoneauth's token request), unless
+        # it failed on a kept connection the identity API had closed (a shared port's).
         answer = self._send(self._identity, 'POST', '/auth/tokens', json.dumps(body).encode(),
-                            None, retry_connection=True)
+                            None, retry_connection=False)
         if answer.status >= 300:
             raise ks_exc.http.HttpError(http_status=answer.status, method='POST',
                                         url=self._url(self._identity, '/auth/tokens'))
@@ -222,9 +227,11 @@ class Channel:
     def _send(self, origin, method, path, payload, token_id, retry_connection):
         try:
             return self._send_once(origin, method, path, payload, token_id)
-        except (ConnectionError, http.client.RemoteDisconnected):
-            # Refused, reset, or a kept connection closed under us (not a timeout, and not a
-            # TLS failure: trying again would only fail the same way, later).
+        except _Stale:
+            pass  # a kept connection the server had closed: any request goes once more
+        except ConnectionError:
+            # Refused or reset (not a timeout, and not a TLS failure: trying again would only
+            # fail the same way, later).
             if not retry_connection:
                 raise
         return self._send_once(origin, method, path, payload, token_id)
@@ -253,6 +260,11 @@ class Channel:
         except TimeoutError:
             conn.close()
             raise transport.ReadTimedOut('no answer within %g s' % read) from None
+        except (ConnectionError, http.client.RemoteDisconnected) as e:
+            conn.close()
+            if conn.reused:
+                raise _Stale(str(e)) from e
+            raise
         except BaseException:
             conn.close()
             raise

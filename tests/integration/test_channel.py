@@ -269,3 +269,64 @@ def test_over_tls_a_certificate_the_ca_bundle_does_not_trust_is_answer_rejected(
     with pytest.raises(exception.AnswerRejected) as e:
         client.audit()
     assert (e.value.kind, e.value.service) == ('tls', 'identity')
+
+
+class _OneAnswerPerConnection:
+    """An audit agent on ``address`` that answers the first request of each connection (keeping
+    it open) and closes the connection, unanswered, at its second: a server closing an idle
+    keep-alive connection just as the client sends on it. Counts connections and requests."""
+
+    ANSWER = (b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 62\r\n\r\n'
+              b'{"base_audit": {"availability": "online", "inactive_sg": []}}\n')
+
+    def __init__(self, address):
+        self.listener = socket.socket()
+        self.listener.bind((address, 0))
+        self.listener.listen(8)
+        self.port = self.listener.getsockname()[1]
+        self.connections = self.requests = 0
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        with conn, contextlib.suppress(OSError):
+            conn.settimeout(10)
+            for answered in (False, True):
+                data = b''
+                while b'\r\n\r\n' not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                self.requests += 1
+                if answered:
+                    return  # closed without an answer
+                conn.sendall(self.ANSWER)
+
+    def close(self):
+        self.listener.close()
+        self._thread.join(5)
+
+
+def test_a_kept_connection_closed_as_the_audit_is_sent_is_tried_once_more(site, sim, take):
+    address = take()
+    agent = _OneAnswerPerConnection(address)
+    try:
+        client = subcloud_driver.SubcloudClient(
+            _pool(), sim.identity_url(address), 'http://%s:%d' % (address, agent.port), 'admin',
+            PASSWORD)
+        for _ in range(3):
+            assert client.audit()['base_audit']['availability'] == 'online'
+        # each audit after the first: its kept connection closed unanswered, then a new one
+        assert (agent.connections, agent.requests) == (3, 5)
+    finally:
+        agent.close()
