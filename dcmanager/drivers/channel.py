@@ -25,9 +25,11 @@ for a status); the token request's become ``identity.failure`` in the cache, the
 agent's (``OutboundError``).
 """
 
+import contextlib
 import functools
 import http.client
 import json
+import os
 import select
 import socket
 import ssl
@@ -41,10 +43,19 @@ from dcmanager.drivers import identity, transport
 MAX_ANSWER = 1024 * 1024
 
 
-@functools.cache
 def _tls_context(verify):
-    """One TLS context per way of verifying (True: the system CAs, a CA bundle path, or False),
-    shared by every channel (a context holds the CA store: far too big to have one each)."""
+    """The TLS context of ``verify`` (True: the system CAs, a CA bundle path, or False), one
+    shared by every channel (a context holds the CA store: far too big to have one each), made
+    again when the CA bundle file changes (a rotated CA is used from the next connection)."""
+    version = None
+    if isinstance(verify, str):
+        with contextlib.suppress(OSError):
+            version = os.stat(verify).st_mtime_ns
+    return _tls_context_of(verify, version)
+
+
+@functools.lru_cache(maxsize=8)
+def _tls_context_of(verify, version):
     if verify is False:
         context = ssl.create_default_context()
         context.check_hostname = False
@@ -76,7 +87,7 @@ class _Connection(http.client.HTTPConnection):
 
     def __init__(self, origin, tls_context):
         super().__init__(origin.host, origin.port)
-        self._tls_context = tls_context if origin.tls else None
+        self._tls_context = tls_context  # None: plain HTTP
         self.reused = False  # taken idle from the channel (the server may have closed it)
 
     def open(self, connect, read):
@@ -216,7 +227,7 @@ class Channel:
                 conn.reused = True
                 return conn
             conn.close()
-        return _Connection(origin, _tls_context(self.pool.verify))
+        return _Connection(origin, _tls_context(self.pool.verify) if origin.tls else None)
 
     def _give_back(self, origin, conn):
         # Only a connection to the agent is kept (the identity API's too when it is on the

@@ -11,6 +11,7 @@ import contextlib
 import datetime
 import ipaddress
 import itertools
+import os
 import socket
 import ssl
 import threading
@@ -269,6 +270,23 @@ def test_over_tls_a_certificate_the_ca_bundle_does_not_trust_is_answer_rejected(
     with pytest.raises(exception.AnswerRejected) as e:
         client.audit()
     assert (e.value.kind, e.value.service) == ('tls', 'identity')
+
+
+def test_a_rotated_ca_bundle_is_used_from_the_next_connection(site, shared, tls, tmp_path_factory):
+    address, front, cert = tls
+    bundle = tmp_path_factory.mktemp('bundle') / 'ca.pem'
+    other, _ = _certificate(tmp_path_factory.mktemp('oldca'), address)
+    bundle.write_text(open(other).read())
+    pool = identity.SessionPool(identity.TokenCache(identity.MemoryTokenStore(max_entries=10)),
+                                timeout=(2.0, 5.0), verify=str(bundle))
+    client = subcloud_driver.SubcloudClient(
+        pool, 'https://%s:%d/v3' % (address, front.port), 'https://%s:%d' % (address, front.port),
+        'admin', PASSWORD)
+    with pytest.raises(exception.AnswerRejected):
+        client.audit()
+    bundle.write_text(open(cert).read())  # the CA that signed the subcloud's certificate
+    os.utime(bundle, ns=(1, 1))  # a new modification time, however coarse the clock
+    assert client.audit()['base_audit']['availability'] == 'online'
 
 
 class _OneAnswerPerConnection:
