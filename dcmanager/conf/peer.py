@@ -52,7 +52,12 @@ opts = [
                help='Seconds between two audits of the peer sites by a manager: a primary '
                     'association left out-of-sync is synced again, and the copies a forced '
                     'delete left on an available peer site are removed there. A peer that '
-                    'answers again is audited at once.'),
+                    'answers again is audited at once. While a peer does not answer, the '
+                    'members of the groups this site leads with it are asked at each audit '
+                    'where they point, and those rehomed elsewhere are released; so a '
+                    'migration whose fence did not reach its source manages the subclouds it '
+                    'rehomed only after two of these intervals. Give both sites the same '
+                    'value.'),
     cfg.IntOpt('migration_online_timeout', default=300, min=1,
                help='Seconds a migration waits, after the rehomes, for the rehomed subclouds '
                     'to come online before managing them; one still offline then stays '

@@ -19,7 +19,13 @@ runs in the migration's own thread:
    source told so (its audit then makes its copies ``secondary``, or ``rehome-failed`` where the
    rehome failed here, so that it can migrate those back);
 4. the rehomed subclouds are managed here once the audit finds them online (bounded by
-   ``[peer] migration_online_timeout``, in this one thread, not a pool slot each).
+   ``[peer] migration_online_timeout``, in this one thread, not a pool slot each). When a
+   source was not told of the fence (it did not answer), not before two ``[peer]
+   audit_interval`` have passed since the rehomes ended: a source that is alive but cut off
+   asks its members where they point at each of its audits and releases the ones rehomed
+   here (``peer_witness``), so the two sites never both manage them; a source that is down
+   manages nothing meanwhile, and steps down before it manages again when it starts
+   (``peer_audit.confirm_at_start``).
 
 Every status write is a compare-and-set owned by this manager: a manager that dies mid-way
 leaves nothing transitory behind once recovered (``manager/recovery.py``: ``migrating`` ->
@@ -120,9 +126,9 @@ class Migrator:
 
     def _migrate(self, context, group_id, subcloud_ids):
         group = objects.SubcloudPeerGroup.get_by_id(context, group_id)
-        rehomed = []
+        rehomed, untold = [], ()
         try:
-            self._tell_sources(context, group)
+            untold = self._tell_sources(context, group)
             size = max(1, min(group.max_subcloud_rehoming, len(subcloud_ids)))
             with concurrent.futures.ThreadPoolExecutor(size, thread_name_prefix='rehome') as ex:
                 results = list(ex.map(lambda i: self._rehome_one(context, group, i),
@@ -138,13 +144,26 @@ class Migrator:
         LOG.warning('Migration of peer group %(name)s complete: %(ok)d of %(n)d subcloud(s) '
                     'rehomed', {'name': group.peer_group_name, 'ok': len(rehomed),
                                 'n': len(subcloud_ids)})
+        # Told at the fence, a source released its members then; told only now, it steps them
+        # down in its own time: the hold is for the sources the fence did not reach.
         self._tell_sources(context, group)
         _resync_copies(context, group)
-        self._manage_when_online(context, rehomed)
+        hold = 0.0
+        if untold:
+            hold = 2.0 * CONF.peer.audit_interval
+            LOG.warning('Site(s) %(sites)s did not hear of the migration of peer group '
+                        '%(name)s: its rehomed subclouds are managed here once online, not '
+                        'before %(hold)d s (the time that site, if it runs, takes to see them '
+                        'rehomed and release them)', {'sites': ', '.join(sorted(untold)),
+                                                      'name': group.peer_group_name,
+                                                      'hold': hold})
+        self._manage_when_online(context, rehomed, hold)
 
     def _tell_sources(self, context, group):
         """The new leadership (and migration status) to every system peer of the group's
-        associations; one that does not answer learns it at its next audit."""
+        associations; one that does not answer learns it at its next audit. The names of
+        those that did not answer."""
+        untold = []
         local = objects.LocalSystem.get(context)
         view = {'peer_uuid': local.system_uuid, 'peer_group_name': group.peer_group_name,
                 'group_state': group.group_state, 'system_leader_id': local.system_uuid,
@@ -162,10 +181,12 @@ class Migrator:
                             '%(name)s (%(status)s): %(why)s; it learns it at its next audit',
                             {'site': peer.peer_name, 'name': group.peer_group_name,
                              'status': view['migration_status'], 'why': e})
+                untold.append(peer.peer_name)
                 continue
             LOG.info('Site %s told that this site leads peer group %s in leader term %d (%s)',
                      peer.peer_name, group.peer_group_name, group.leader_term,
                      view['migration_status'])
+        return untold
 
     def _rehome_one(self, context, group, subcloud_id):
         try:
@@ -229,8 +250,11 @@ class Migrator:
              'why': ': %s' % reason if reason else ''})
         return reason is None
 
-    def _manage_when_online(self, context, subcloud_ids):
+    def _manage_when_online(self, context, subcloud_ids, hold=0.0):
+        """Manage each of the rehomed subclouds once online, not before ``hold`` seconds."""
         waiting = set(subcloud_ids)
+        if waiting and hold > 0 and self._stopping.wait(hold):
+            return  # stopping: left unmanaged, as after a timeout
         deadline = time.monotonic() + CONF.peer.migration_online_timeout
         while waiting and not self._stopping.is_set():
             for subcloud_id in sorted(waiting):

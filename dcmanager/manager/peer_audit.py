@@ -20,6 +20,22 @@ manager runs it; the peer's ``PATCH .../audit`` here takes the same lease):
   compare-and-set as an operator's ``sync`` (``syncing``, owned by this manager).
 - the copies a forced delete left on the peer (``peer_cleanup``) are removed there; the record
   goes only once they are gone.
+- a group this site leads with an association to a peer that is not ``available`` or did not
+  answer its audit (down, hung, cut off: it may have migrated the group meanwhile, fenced by a
+  newer term this site cannot learn yet) has its members asked where they point
+  (``peer_witness``): the ones rehomed to another system controller are released here, so the
+  two sites do not both manage them. (A target that could not fence this site waits two audit
+  intervals before it manages what it rehomed: ``migration``.)
+
+When the manager starts (``confirm_at_start``), before anything here audits or manages a
+subcloud, each peer with an association is audited once whatever its last known availability:
+a site that was down (or cut off) while its peer migrated a group learns the newer term and
+steps down before it manages the members again, instead of managing them, as the peer does,
+until its first periodic audit. A peer that does not answer then is treated as above: the
+members witness. So this site never manages a member the peer rehomed, whether the peer answers
+or not; holding every member unmanaged until the peer answers would be safe too, but would leave
+a site whose peer is lost for good managing nothing after a restart, and a failover exists for
+exactly that case.
 
 Nothing is deleted on an empty or unreadable answer: the audit only changes statuses, the
 sync deletes only the copies the peer lists, and the cleanup record stays when anything failed.
@@ -31,7 +47,7 @@ from dcmanager import objects
 from dcmanager.common import context as dc_context
 from dcmanager.common import exception, states
 from dcmanager.drivers import peer as peer_driver
-from dcmanager.manager import peer_groups, peer_sync
+from dcmanager.manager import peer_groups, peer_sync, peer_witness
 from dcmanager.objects import site_alarm, system_peer
 
 LOG = logging.getLogger(__name__)
@@ -49,19 +65,53 @@ def _names(names):
 class PeerAudit:
     """This manager's audit of its associations and of the cleanups left on peer sites."""
 
-    def __init__(self, syncer):
+    def __init__(self, syncer, subcloud_pool):
         self.syncer = syncer
+        # The subclouds' pool: they are asked where they point (peer_witness).
+        self.subcloud_pool = subcloud_pool
+
+    def confirm_at_start(self):
+        """Audit once each peer with an association, whatever its last known availability, or
+        ask the members of the groups led here where they point when it does not answer:
+        called when the manager starts, before anything here audits or manages a subcloud."""
+        context = dc_context.get_admin_context()
+        associated = {a.system_peer_id for a in objects.PeerGroupAssociation.list(context)}
+        for peer in objects.SystemPeer.list(context):
+            if peer.id not in associated:
+                continue
+            try:
+                _waiting, unanswered, busy = self._groups(context, peer)
+                # Busy at start: held by a run of this site that is gone, or by another
+                # manager; either way not confirmed here.
+                unconfirmed = unanswered | busy
+            except Exception:
+                LOG.exception('The audit at start of system peer %s failed', peer.peer_name)
+                unconfirmed = None
+            if unconfirmed:
+                self._witness(context, peer, unconfirmed)
+            LOG.info('Peer groups associated with %s confirmed at start%s', peer.peer_name,
+                     '' if not unconfirmed else ' (%d by their subclouds: the peer did not '
+                     'answer)' % len(unconfirmed))
 
     def run(self, peer_id=None):
-        """Audit every available peer (the periodic task), or only ``peer_id``."""
+        """Audit every available peer (the periodic task), or only ``peer_id``; of the other
+        peers, the members of the groups led here witness (``peer_witness``)."""
         context = dc_context.get_admin_context()
         for peer in objects.SystemPeer.list(context):
             if peer_id is not None and peer.id != peer_id:
                 continue
             if peer.availability_state != states.PEER_AVAILABLE:
+                try:
+                    self._witness(context, peer)
+                except Exception:
+                    LOG.exception('The subclouds of the peer groups associated with %s were '
+                                  'not asked where they point', peer.peer_name)
                 continue
             try:
-                waiting = self._groups(context, peer)
+                waiting, unanswered, _busy = self._groups(context, peer)
+                if unanswered:
+                    # It stopped answering before its heartbeat says so: the members tell.
+                    self._witness(context, peer, unanswered)
                 self._resync(context, peer, waiting)
                 self._cleanup(context, peer)
             except Exception:
@@ -71,21 +121,44 @@ class PeerAudit:
         except Exception:
             LOG.exception('The alarms of deleted peer groups were not cleared')
 
+    def _witness(self, context, peer, association_ids=None):
+        """The members of the groups led here and associated with ``peer`` (those of
+        ``association_ids`` only, if given) are asked where they point; the ones rehomed
+        elsewhere are released."""
+        local = objects.LocalSystem.get(context)
+        for association in objects.PeerGroupAssociation.list(context):
+            if association.system_peer_id != peer.id or (
+                    association_ids is not None and association.id not in association_ids):
+                continue
+            try:
+                group = objects.SubcloudPeerGroup.get_by_id(context, association.peer_group_id)
+            except exception.SubcloudPeerGroupNotFound:
+                continue
+            if peer_groups.led_here(group, local) and \
+                    group.migration_status != states.MIGRATION_MIGRATING:
+                peer_witness.release_rehomed_elsewhere(context, self.subcloud_pool, group)
+
     def _groups(self, context, peer):
+        """Audit the groups associated with ``peer``: the ids of the associations waiting for
+        the peer to step members down, of those not audited because the peer stopped
+        answering, and of those another audit of the group held."""
         associations = [a for a in objects.PeerGroupAssociation.list(context)
                         if a.system_peer_id == peer.id]
         if not associations:
-            return set()
+            return set(), set(), set()
         local = objects.LocalSystem.get(context)
         client = peer_driver.PeerClient(self.syncer.pool, peer.manager_endpoint,
                                         peer.manager_username,
                                         objects.SystemPeer.get_password(context, peer.id))
-        waiting = set()
+        waiting, busy = set(), set()
+        unanswered = {a.id for a in associations}
         for association in associations:
             with objects.SubcloudPeerGroup.audit_lease(
                     context, association.peer_group_id, self.syncer.host,
                     objects.SubcloudPeerGroup.AUDIT_LEASE_SECONDS) as held:
                 if not held:
+                    unanswered.discard(association.id)
+                    busy.add(association.id)
                     continue  # another manager audits it now
                 audit = (_GroupAudit if association.is_primary() else _CopyAudit)(
                     context, client, peer, local, association)
@@ -93,14 +166,16 @@ class PeerAudit:
                     audit.run()
                 except (exception.SubcloudPeerGroupNotFound,
                         exception.PeerGroupAssociationNotFound):
+                    unanswered.discard(association.id)
                     continue  # deleted meanwhile
                 except exception.OutboundError as e:
                     LOG.warning('The audit of the peer groups on %s stopped: %s',
                                 peer.peer_name, e)
-                    return waiting  # the peer stopped answering: its heartbeat tells
+                    return waiting, unanswered, busy  # the peer stopped answering
+                unanswered.discard(association.id)
                 if audit.waiting:
                     waiting.add(association.id)
-        return waiting
+        return waiting, unanswered, busy
 
     def _resync(self, context, peer, waiting=()):
         """Sync again the primary associations left out-of-sync, but those ``waiting`` for the

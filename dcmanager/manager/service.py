@@ -170,7 +170,11 @@ class ManagerService:
         self.enroller = enroll.Enroller(self.host)
         self.syncer = peer_sync.Syncer(self.host)
         self.migrator = migration.Migrator(self.host, self.syncer.pool)
-        self.audit = peer_audit.PeerAudit(self.syncer)
+        self.audit = peer_audit.PeerAudit(self.syncer, self.migrator.pool)
+        # Before this site audits or manages a subcloud again (the audit service of
+        # dcmanager-all starts after this, the RPC server below): a group the peer migrated
+        # while this site was down is stepped down here first (peer_audit.confirm_at_start).
+        self.audit.confirm_at_start()
         self.monitor = peer_monitor.PeerMonitor(self.host, on_available=self.audit.run)
         self._server = rpc.get_server(CONF.manager.topic, self.host,
                                       rpcapi.ManagerAPI.RPC_API_VERSION,

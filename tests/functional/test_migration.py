@@ -209,3 +209,19 @@ def test_a_followed_migration_once_complete_lets_this_site_migrate_back(api, ctx
     assert not objects.SubcloudPeerGroup.get_by_id(ctx, copy['id']).followed_migration_complete(
         ctx)
     assert _group(api, copy)['migration_status'] == 'migrating'
+
+
+def test_a_followed_migration_is_never_recovered_here(api, ctx, copy):
+    """site-a migrates the group (term 4, ``migrating`` here, taken with its leadership, run
+    by no manager here): a restart here neither ends site-a's migration nor fails the members
+    site-a has not rehomed yet; it is site-a's to end, and its end reaches here by the audit.
+    An ownerless migration led here (an older version's leftover) is still recovered."""
+    _set_group(copy['id'], migration_status='migrating', migration_owner=None, leader_term=4)
+    recovery.recover_at_start(ctx, 'test-manager')
+    assert _group(api, copy)['migration_status'] == 'migrating'
+    assert {m['deploy-status'] for m in _members(api, copy).values()} == {'secondary'}
+    local = objects.LocalSystem.get(ctx)
+    _set_group(copy['id'], system_leader_id=local.system_uuid.upper())
+    recovery.recover_at_start(ctx, 'test-manager')
+    assert _group(api, copy)['migration_status'] == 'complete'
+    assert {m['deploy-status'] for m in _members(api, copy).values()} == {'rehome-prep-failed'}

@@ -13,8 +13,11 @@ side), where:
   in region SystemController (where the other site's peer client finds it).
 
 Both sites reach subclouds through one simulator (plain HTTP, its ports in ``[subcloud]``).
-``Site.stop()`` stops the site's process by its pid (its database stays) and ``start()``
-starts it again on the same port. Everything is stopped by its pid when the block ends.
+``Site.stop()`` stops the site's process by its pid (SIGTERM: a graceful stop; its database
+stays), ``kill()`` kills it (SIGKILL: a crash, nothing of it runs its stop) and ``start()``
+starts it again on the same port; ``hung()`` freezes it for a block (SIGSTOP, then SIGCONT
+whatever happens): its API accepts connections and never answers, a peer that hangs.
+Everything is stopped by its pid when the block ends.
 Only 127.0.0.1 (sites, Keystones) and the simulator's 127.0.1.x addresses are used.
 ``sites`` starts any number of them the same way (one, for a benchmark of a single site).
 """
@@ -24,6 +27,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import os
+import signal
 import sqlite3
 import uuid
 
@@ -115,6 +119,25 @@ class Site:
         """Stop the site's process by its pid (its database stays)."""
         if self.proc is not None:
             stop_site_process(self.proc, STOP_WITHIN)
+
+    def kill(self):
+        """Kill the site's process by its pid (SIGKILL: a crash mid-way, nothing of its stop
+        runs) and wait for it (its database stays)."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait(timeout=STOP_WITHIN)
+
+    @contextlib.contextmanager
+    def hung(self):
+        """The site's process frozen for the block (SIGSTOP by its pid): its sockets accept
+        connections and nothing answers, as a site that hangs. SIGCONT at the end, also when
+        the block fails (a frozen child would never stop)."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+        try:
+            yield self
+        finally:
+            os.kill(self.proc.pid, signal.SIGCONT)
 
     def write_database(self, statement, **params):
         """Run one SQL write on the site's own database while it runs (SQLite): what a later

@@ -191,12 +191,17 @@ def peer_group_end_migration(context, group_id, owner):
 def peer_group_recover_migrations(context, recoveries, host, binary, down_time, at_start=False):
     """Move the migrations of dead managers to their recovery target (see subcloud recovery),
     and their members still ``secondary`` (their rehome never began) to ``rehome-prep-failed``
-    with ``states.MIGRATION_CUT_SHORT``, in the same transaction; how many migrations moved."""
+    with ``states.MIGRATION_CUT_SHORT``, in the same transaction; how many migrations moved.
+    A migration run by the peer site, which this site follows, is never moved."""
     session = context.session
     moved = 0
+    # A migration this site only follows (the peer's, taken with its leadership: no owner, led
+    # by another site) is the peer's to end; its end reaches here by the audit.
+    ours = sa.or_(_PG.migration_owner.is_not(None), sa.exists().where(
+        sa.func.lower(models.LocalSystem.system_uuid) == sa.func.lower(_PG.system_leader_id)))
     for recovery in recoveries:
         cut_short = sa.select(_PG.id).where(
-            _PG.migration_status == recovery.state,
+            _PG.migration_status == recovery.state, ours,
             recoverable(session, _PG.migration_owner, host, binary, down_time, at_start))
         ids = session.execute(cut_short).scalars().all()
         if not ids:
