@@ -16,6 +16,7 @@ Two layouts of the site:
 
     python bench/audit.py [--subclouds 5000] [--layout embedded|production] [--workers 2]
                           [--token-cache memory|database] [--cycles 2]
+                          [--shared-port auto|on|off]
 
 The last line is one JSON object with the figures of the first cycle (and of the last one, as
 ``steady_*``). CPU figures are those of the audit process(es) and of the simulator, per subcloud.
@@ -37,6 +38,10 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 PASSWORD = 'Bench-Audit-1'
+
+# Above this many subclouds the simulator serves each one's identity API and agent on one
+# listener: two listeners per subcloud would not fit a hard open-file limit of 20,000.
+SHARED_PORT_ABOVE = 9000
 
 
 def _insert(addresses, last_audit_at=None):
@@ -96,6 +101,11 @@ def _peak_rss_mb(pid):
     return 0.0
 
 
+def _open_files(pid):
+    """How many descriptors process ``pid`` holds now."""
+    return len(os.listdir('/proc/%d/fd' % pid))
+
+
 def _children(pid):
     """Pids of the direct children of ``pid``."""
     found = []
@@ -121,6 +131,9 @@ class _InProcess:
     def peak_rss_mb(self):
         return {'audit': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
 
+    def open_files(self):
+        return {'audit': _open_files(os.getpid())}
+
 
 class _Child:
     """The production layout's audit: ``dcmanager-audit`` and its forked workers."""
@@ -138,10 +151,16 @@ class _Child:
         return None  # its scheduler finds the due subclouds at its next scan
 
     def peak_rss_mb(self):
+        return self._each(_peak_rss_mb)
+
+    def open_files(self):
+        return self._each(_open_files)
+
+    def _each(self, measure):
         pids = self.pids()
-        figures = {'scheduler': _peak_rss_mb(pids[0])}
+        figures = {'scheduler': measure(pids[0])}
         for n, pid in enumerate(pids[1:], 1):
-            figures['worker%d' % n] = _peak_rss_mb(pid)
+            figures['worker%d' % n] = measure(pid)
         return figures
 
 
@@ -195,9 +214,10 @@ def _run_embedded(args, workdir, sim):
             cycles = [_cycle(_InProcess(audit), sim.proc.pid, args.subclouds)
                       for _ in range(args.cycles)]
             peak = _InProcess(audit).peak_rss_mb()
+            files = dict(_InProcess(audit).open_files(), simulator=_open_files(sim.proc.pid))
         finally:
             audit.stop()
-        return cycles, peak, _online(), token_cache
+        return cycles, peak, files, _online(), token_cache
 
 
 def _online():
@@ -278,11 +298,12 @@ def _run_production(args, workdir, sim):
             audit = _Child(proc)
             cycles = [_cycle(audit, sim.proc.pid, args.subclouds) for _ in range(args.cycles)]
             peak = audit.peak_rss_mb()
+            files = dict(audit.open_files(), simulator=_open_files(sim.proc.pid))
         finally:
             _stop(proc)
         online = _online()
         db_api.dispose_engine()
-        return cycles, peak, online, token_cache
+        return cycles, peak, files, online, token_cache
 
 
 def main():
@@ -293,20 +314,27 @@ def main():
                         help='audit worker processes of the production layout')
     parser.add_argument('--token-cache', choices=('memory', 'database'), default=None)
     parser.add_argument('--cycles', type=int, default=2)
+    parser.add_argument('--shared-port', choices=('auto', 'on', 'off'), default='auto',
+                        help='serve each simulated subcloud\'s identity API and agent on one '
+                             'listener (half the simulator\'s open files); auto: above %d '
+                             'subclouds' % SHARED_PORT_ABOVE)
     args = parser.parse_args()
 
     from tests.integration import sim_fixture
 
     workdir = tempfile.mkdtemp(prefix='bench-audit-')
     n = args.subclouds
-    with sim_fixture.Simulator(workdir, count=n, admin_password=PASSWORD) as sim:
+    shared = args.shared_port == 'on' or (args.shared_port == 'auto' and n > SHARED_PORT_ABOVE)
+    with sim_fixture.Simulator(workdir, count=n, admin_password=PASSWORD,
+                               shared_port=shared) as sim:
         run = _run_production if args.layout == 'production' else _run_embedded
-        cycles, peak, online, token_cache = run(args, workdir, sim)
+        cycles, peak, files, online, token_cache = run(args, workdir, sim)
         totals = sim.control('GET', '/v1/counters')['counters']
 
-    print('layout: %s%s; token cache: %s; %d subclouds'
+    print('layout: %s%s; token cache: %s; %d subclouds%s'
           % (args.layout, ' (%d worker processes)' % args.workers
-             if args.layout == 'production' else '', token_cache, n))
+             if args.layout == 'production' else '', token_cache, n,
+             '; identity and agent on one port' if shared else ''))
     print('%-8s %10s %12s %16s %18s' % ('cycle', 'seconds', 'audits/s', 'audit CPU ms/sc',
                                         'simulator CPU ms/sc'))
     for i, (seconds, cpu, sim_cpu) in enumerate(cycles, 1):
@@ -316,6 +344,8 @@ def main():
           'answered: %d; peak RSS (MB): %s'
           % (online, n, totals['token_posts'], totals['token_posts'] / n, totals['audits'],
              ', '.join('%s %.0f' % item for item in peak.items())))
+    print('open files after the cycles (the kept connections): %s'
+          % ', '.join('%s %d' % item for item in files.items()))
     figures = {'subclouds': n, 'layout': args.layout, 'token_cache': token_cache,
                'cycle_seconds': round(cycles[0][0], 2),
                'audits_per_second': round(n / cycles[0][0], 1),
@@ -326,7 +356,9 @@ def main():
                'simulator_cpu_ms_per_subcloud': round(1000 * cycles[-1][2] / n, 2),
                'peak_rss_mb': round(max(peak.values()), 1),
                'token_posts_per_subcloud': round(totals['token_posts'] / n, 3),
-               'online': online}
+               'online': online,
+               'audit_open_files': max(v for k, v in files.items() if k != 'simulator'),
+               'simulator_open_files': files['simulator']}
     if args.layout == 'production':
         figures['workers'] = args.workers
     print(json.dumps(figures))

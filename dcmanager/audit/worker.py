@@ -27,7 +27,7 @@ import oslo_messaging as messaging
 
 from dcmanager.audit import availability, connections, rpcapi
 from dcmanager.common import context as dc_context
-from dcmanager.common import exception, groupcommit, rpc, states
+from dcmanager.common import exception, groupcommit, nofile, rpc, states
 from dcmanager.conf import CONF
 from dcmanager.drivers import subcloud as subcloud_driver
 from dcmanager.drivers import workqueue
@@ -44,7 +44,7 @@ STOP_GRACE_SECONDS = 2.0
 def audit_target(pool, target, owner, connections=None):
     """Audit one claimed subcloud: the Result to store, with the Outcome it comes from.
 
-    ``connections`` (a KeptConnections) is told of every session used.
+    ``connections`` (a KeptConnections) is told of every channel used.
     """
     managed = target.management_state == states.MANAGED
     started_at = subcloud_audit.utcnow()
@@ -90,8 +90,8 @@ def observe(pool, target, managed, connections=None):
     except exception.OutboundError as e:  # its message says what failed, for the log
         return availability.failed(str(e))
     finally:
-        if connections is not None:
-            connections.used(client.session)
+        if connections is not None and client.channel is not None:
+            connections.used(client.channel)
     return availability.from_answer(answer)
 
 
@@ -139,8 +139,13 @@ class AuditWorker:
         self.offline = workqueue.WorkQueue(workers=CONF.audit.offline_workers,
                                            name='audit-offline')
         if self.connections is None:
+            threads = self.queue.workers + 2 * self.offline.workers
+            # Room for a kept connection per subcloud, where the hard limit allows (a 10,000
+            # subcloud fleet would otherwise reconnect, a TLS handshake each, at every audit).
+            nofile.raise_limit(connections.files_wanted(threads))
+            # A subcloud not audited here for three intervals gives its place up.
             self.connections = connections.KeptConnections(
-                connections.default_limit(self.queue.workers + 2 * self.offline.workers))
+                connections.default_limit(threads), stale_seconds=3 * CONF.audit.interval)
         if listen:
             self._server = rpc.get_server(CONF.audit.worker_topic, self.host,
                                           rpcapi.AuditWorkerAPI.RPC_API_VERSION,

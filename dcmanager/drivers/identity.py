@@ -46,6 +46,17 @@ def _utcnow():
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+def _aware(moment):
+    """``moment`` with UTC as its zone when it has none (Keystone's times are UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+
+
+def password_digest(password):
+    """sha256 of ``password``: tells sessions (and channels) of new credentials apart without
+    keeping the password as a key."""
+    return hashlib.sha256(password.encode()).hexdigest()
+
+
 @dataclasses.dataclass(frozen=True)
 class CacheKey:
     """Who a token belongs to; ``digest`` is what stores index it by (no secret in it)."""
@@ -67,14 +78,31 @@ class CacheKey:
         return hashlib.sha256(raw.encode()).hexdigest()
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class CachedToken:
-    """A token id with the body Keystone returned (for the catalog) and its expiry (aware UTC)."""
+    """A token id with the body Keystone returned (for the catalog) and its expiry (aware UTC).
+
+    ``body`` is the answer as a dict, or as its JSON text: the form a cache holds (the thin
+    path's tokens, a shared store's local copies), because a parsed catalog takes several times
+    the memory of its text, a few KB for each of thousands of subclouds, and is read only by
+    the rare calls that need it (``answer``, ``to_access``).
+    """
 
     token_id: str
-    body: dict
+    body: dict | str
     expires_at: datetime.datetime
     issued_at: datetime.datetime
+
+    @classmethod
+    def from_body(cls, token_id, text):
+        """The token ``token_id`` of a Keystone v3 answer ``text`` (the JSON of
+        ``{"token": {...}}``), as keystoneauth would read it (the thin path's token request,
+        ``drivers.channel``). ValueError (or KeyError, TypeError) when it is not one."""
+        token = json.loads(text)['token']
+        expires = _aware(datetime.datetime.fromisoformat(token['expires_at']))
+        issued = token.get('issued_at')
+        issued = _aware(datetime.datetime.fromisoformat(issued)) if issued else _utcnow()
+        return cls(token_id=token_id, body=text, expires_at=expires, issued_at=issued)
 
     @classmethod
     def from_access(cls, auth_ref):
@@ -82,18 +110,33 @@ class CachedToken:
         return cls(token_id=auth_ref.auth_token, body=auth_ref._data,
                    expires_at=auth_ref.expires, issued_at=issued)
 
+    @property
+    def answer(self):
+        """The body as a dict."""
+        return json.loads(self.body) if isinstance(self.body, str) else self.body
+
+    def __eq__(self, other):
+        # The same token whichever form its body is held in.
+        if not isinstance(other, CachedToken):
+            return NotImplemented
+        return (self.token_id, self.expires_at, self.issued_at, self.answer) == \
+            (other.token_id, other.expires_at, other.issued_at, other.answer)
+
+    __hash__ = None  # mutable-looking body: tokens are compared, never set members
+
     def to_access(self):
-        return access.create(body=self.body, auth_token=self.token_id)
+        return access.create(body=self.answer, auth_token=self.token_id)
 
     def to_json(self):
-        return json.dumps({'token_id': self.token_id, 'body': self.body,
+        return json.dumps({'token_id': self.token_id, 'body': self.answer,
                            'expires_at': self.expires_at.isoformat(),
                            'issued_at': self.issued_at.isoformat()})
 
     @classmethod
     def from_json(cls, text):
         data = json.loads(text)
-        return cls(token_id=data['token_id'], body=data['body'],
+        return cls(token_id=data['token_id'],
+                   body=json.dumps(data['body'], separators=(',', ':')),
                    expires_at=datetime.datetime.fromisoformat(data['expires_at']),
                    issued_at=datetime.datetime.fromisoformat(data['issued_at']))
 
@@ -467,13 +510,15 @@ class SessionPool:
         # True (system CAs), a CA bundle path, or False (tests against plain-HTTP simulators).
         self.verify = verify
         self._sessions = {}
+        # The thin path's channels (``drivers.channel.get``), keyed by identity and agent.
+        self.channels = {}
         self._lock = threading.Lock()
 
     def get(self, auth_url, username, password, project_name='admin',
             user_domain_name='Default', project_domain_name='Default'):
         """The session for this identity; its plugin authenticates through the cache."""
         key = (auth_url.rstrip('/'), username, user_domain_name, project_name,
-               project_domain_name, hashlib.sha256(password.encode()).hexdigest())
+               project_domain_name, password_digest(password))
         with self._lock:
             session = self._sessions.get(key)
             if session is None:
@@ -486,11 +531,25 @@ class SessionPool:
                 self._sessions[key] = session
             return session
 
+    def channel(self, key, make):
+        """The thin path's channel kept under ``key`` (``drivers.channel``), made by ``make()``
+        on first use; closed with the sessions."""
+        found = self.channels.get(key)
+        if found is None:
+            with self._lock:
+                found = self.channels.get(key)
+                if found is None:
+                    found = self.channels[key] = make()
+        return found
+
     def close(self):
         with self._lock:
             sessions, self._sessions = list(self._sessions.values()), {}
+            channels, self.channels = list(self.channels.values()), {}
         for session in sessions:
             session.session.close()
+        for channel in channels:
+            channel.close()
 
 
 def make_token_cache(database_records=None):

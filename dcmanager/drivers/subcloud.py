@@ -5,6 +5,7 @@ A real StarlingX subcloud and ``dcmanager-subcloud-sim`` answer the same paths: 
 rehome entry point at ``POST``/``GET <agent_url>/v1/rehome`` (its states: ``REHOME_STATES``).
 """
 
+import http.client
 import logging
 import time
 
@@ -12,12 +13,17 @@ from keystoneauth1 import exceptions as ks_exc
 
 from dcmanager.common import crypto, exception
 from dcmanager.conf import CONF
-from dcmanager.drivers import identity, pools, transport
+from dcmanager.drivers import channel, identity, pools, transport
 
 LOG = logging.getLogger(__name__)
 
 # Said, instead of a timeout or a TLS failure, of an https URL whose port answers plain HTTP.
 PLAIN_HTTP = 'the port answers plain HTTP, not TLS; set [subcloud] scheme = http'
+
+# What the thin path (``drivers.channel``) raises for a failed request, typed by ``_agent_failure``:
+# socket and TLS errors (and requests' DeadlineExceeded: an OSError), what http.client finds
+# wrong with an answer, keystoneauth's HttpError for a status, ValueError for an oversized one.
+_THIN_FAILURES = (OSError, http.client.HTTPException, ks_exc.ClientException, ValueError)
 
 # The states of a subcloud's last rehome (``GET /v1/rehome``): none asked (or the subcloud lost
 # it), under way, ended well (the subcloud points at the new system controller), ended badly.
@@ -68,15 +74,30 @@ def for_address(pool, address, password):
 
 
 class SubcloudClient:
-    """Calls to one subcloud with a session from ``pool`` (``identity.SessionPool``)."""
+    """Calls to one subcloud from ``pool`` (``identity.SessionPool``): the audit over the thin
+    path (``channel``: the subcloud's kept connection), the others over a keystoneauth session
+    (made at the first of them), both with the pool's token cache."""
 
     def __init__(self, pool, identity_url, agent_url, username, password, project_name='admin',
                  user_domain_name='Default', project_domain_name='Default'):
         self.identity_url = identity_url
         self.agent_url = agent_url.rstrip('/')
         self.connect_timeout, self.read_timeout = pool.connect_timeout, pool.read_timeout
-        self.session = pool.get(identity_url, username, password, project_name, user_domain_name,
-                                project_domain_name)
+        self._pool = pool
+        self._identity = (username, password, project_name, user_domain_name,
+                          project_domain_name)
+        self._session = None
+        # Through a proxy (the environment's settings), the audit goes the keystoneauth way:
+        # the thin path speaks to the subcloud directly only.
+        self.channel = None if transport.proxied(identity_url) or transport.proxied(
+            self.agent_url) else channel.get(pool, identity_url, self.agent_url, *self._identity)
+
+    @property
+    def session(self):
+        """The keystoneauth session of this identity (the pool's; made on first use)."""
+        if self._session is None:
+            self._session = self._pool.get(self.identity_url, *self._identity)
+        return self._session
 
     def identity_info(self):
         """Authenticate (through the token cache: at most one token request) and read the
@@ -113,16 +134,34 @@ class SubcloudClient:
 
         All of it (a token request, when one is needed, and the agent's answer) takes at most
         the pool's connect + read timeouts, and at most ``within`` seconds when given (the
-        audit interval: an audit never outlasts it). A 401 is retried once with a renewed token
-        (keystoneauth and the token cache), a connection that failed once more, a timeout never;
+        audit interval: an audit never outlasts it). Sent over the thin path (``channel``), or
+        the keystoneauth session when the environment names a proxy for the subcloud. A 401 is
+        retried once with a renewed token (the token cache, single-flight), a connection that
+        failed once more, a timeout never;
         any other failure raises an ``OutboundError``: ``service='identity'`` for the token (as
         ``identity_info``), ``service='agent'`` for the agent's answer, an answer that is not
         JSON included (``AnswerRejected`` of kind ``malformed``).
         """
         # The audit only reads, so a connection the server closed under us (an idle keep-alive
         # one) is safely tried once more.
-        return self._call('PATCH', '/v1/dcaudit', {name: '' for name in audits},
-                          self._limit(within), 'the audit agent', retry_connection=True)
+        body = {name: '' for name in audits}
+        limit = self._limit(within)
+        if self.channel is None:
+            return self._call('PATCH', '/v1/dcaudit', body, limit, 'the audit agent',
+                              retry_connection=True)
+        with transport.deadline(limit):
+            try:
+                answer = self.channel.call('PATCH', '/v1/dcaudit', body, retry_connection=True)
+            except exception.AnswerRejected as e:
+                raise self._tls_of_identity(e) from None
+            except _THIN_FAILURES as e:
+                raise self._agent_failure(e, limit) from None
+        try:
+            return answer.json()
+        except ValueError:
+            raise exception.AnswerRejected(
+                target=self.agent_url, kind='malformed', service='agent',
+                reason='the audit agent answered something that is not JSON') from None
 
     def start_rehome(self, system_controller_address, bootstrap_address, within=None):
         """POST /v1/rehome: ask the subcloud to re-point itself at the system controller at
@@ -223,11 +262,7 @@ class SubcloudClient:
                         raise
                     resp = self._send(method, path, body)
             except exception.AnswerRejected as e:
-                # Only a TLS failure is probed here, never a timeout: a hung subcloud is
-                # called again and again, and each probe would hold the caller longer.
-                if e.kind == 'tls' and self._answers_plain_http(self.identity_url):
-                    raise _plain_http(self.identity_url, 'identity') from None
-                raise
+                raise self._tls_of_identity(e) from None
             except ks_exc.ClientException as e:
                 raise self._agent_failure(e, limit) from None
         try:
@@ -236,6 +271,15 @@ class SubcloudClient:
             raise exception.AnswerRejected(
                 target=self.agent_url, kind='malformed', service='agent',
                 reason='%s answered something that is not JSON' % what) from None
+
+    def _tls_of_identity(self, error):
+        """``error`` (a failed token request's), or the plain-HTTP one when it is a TLS failure
+        and the identity port answers plain HTTP. Only a TLS failure is probed, never a
+        timeout: a hung subcloud is called again and again, and each probe would hold the
+        caller longer."""
+        if error.kind == 'tls' and self._answers_plain_http(self.identity_url):
+            return _plain_http(self.identity_url, 'identity')
+        return error
 
     @staticmethod
     def _answers_plain_http(url):
@@ -246,7 +290,8 @@ class SubcloudClient:
                                     connect_retries=0)
 
     def _agent_failure(self, error, limit):
-        """The typed ``OutboundError`` (``service='agent'``) for the agent call's ``error``."""
+        """The typed ``OutboundError`` (``service='agent'``) for the agent call's ``error``
+        (keystoneauth's, or the thin path's)."""
         cls, kind, status = transport.classify(error)
         if kind == 'tls' and self._answers_plain_http(self.agent_url):
             return _plain_http(self.agent_url, 'agent')

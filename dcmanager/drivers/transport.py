@@ -25,6 +25,7 @@ import errno
 import functools
 import os
 import socket
+import ssl
 import threading
 import time
 from urllib import parse
@@ -62,6 +63,15 @@ def remaining():
 
 class DeadlineExceeded(requests.exceptions.ConnectTimeout):
     """No time was left for a request (a timeout to every layer above, keystoneauth's too)."""
+
+
+class ConnectTimedOut(TimeoutError):
+    """No connection (TLS handshake included) within the connect timeout (the thin path's,
+    ``drivers.channel``)."""
+
+
+class ReadTimedOut(TimeoutError):
+    """No answer within the read timeout (the thin path's, ``drivers.channel``)."""
 
 
 def timeouts(timeout):
@@ -109,6 +119,12 @@ def session(url, timeout):
         http_session.proxies = requests.utils.get_environ_proxies(url)
     http_session.trust_env = False
     return http_session
+
+
+def proxied(url):
+    """Whether the environment's proxy settings send requests to ``url`` through a proxy (the
+    variables are looked at once; ``no_proxy`` is honoured)."""
+    return _environment_has_proxies() and bool(requests.utils.get_environ_proxies(url))
 
 
 @functools.cache
@@ -171,9 +187,9 @@ def _timeout_kind(causes):
     for cause in causes:
         if isinstance(cause, DeadlineExceeded):
             return 'deadline'
-        if isinstance(cause, requests.exceptions.ConnectTimeout):
+        if isinstance(cause, requests.exceptions.ConnectTimeout | ConnectTimedOut):
             return 'connect'
-        if isinstance(cause, requests.exceptions.ReadTimeout):
+        if isinstance(cause, requests.exceptions.ReadTimeout | ReadTimedOut):
             return 'read'
     return 'timeout'
 
@@ -192,7 +208,9 @@ def detailed(text, kind):
 
 def classify(error):
     """``(class, kind, status)`` of the ``OutboundError`` that a failed request's ``error``
-    (a keystoneauth or requests exception) is; ``status`` the HTTP status answered, or None."""
+    (a keystoneauth or requests exception, or the thin path's: a socket, TLS or ``http.client``
+    error, ``ConnectTimedOut``, ``ReadTimedOut``) is; ``status`` the HTTP status answered, or
+    None."""
     causes = _causes(error)
     if isinstance(error, ks_exc.http.HttpError):
         status = error.http_status
@@ -202,14 +220,14 @@ def classify(error):
         if status in (408, 504):
             return exception.TargetTimedOut, 'timeout', status
         return exception.AnswerRejected, 'status', status
-    if isinstance(error, ks_exc.SSLError | requests.exceptions.SSLError):
+    if isinstance(error, ks_exc.SSLError | requests.exceptions.SSLError | ssl.SSLError):
         return exception.AnswerRejected, 'tls', None
     if isinstance(error, ks_exc.ConnectTimeout | requests.exceptions.Timeout):
         return exception.TargetTimedOut, _timeout_kind(causes), None
     if isinstance(error, ks_exc.ConnectFailure | requests.exceptions.ConnectionError):
         return exception.TargetUnreachable, _unreachable_kind(causes), None
     if isinstance(error, TimeoutError):
-        return exception.TargetTimedOut, 'timeout', None
+        return exception.TargetTimedOut, _timeout_kind(causes), None
     if isinstance(error, OSError):  # a socket error not wrapped by requests
         return exception.TargetUnreachable, _unreachable_kind(causes), None
     if isinstance(error, ValueError):  # a body that is not JSON (requests' JSONDecodeError)

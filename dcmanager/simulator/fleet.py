@@ -2,8 +2,9 @@
 
 A subcloud that is "down" has no listening socket at all (connection refused) and loses its open
 connections, exactly what a system controller sees when a subcloud reboots. Idle keep-alive
-connections are closed after a while so that thousands of subclouds polled by pooled clients do not
-exhaust the open-file limit.
+connections are closed after a while, and the longest idle one whenever the fleet's connections
+would pass what the open-file limit leaves (``connection_limit``), so that thousands of subclouds
+polled by clients that keep their connections do not exhaust it.
 """
 
 import asyncio
@@ -25,8 +26,10 @@ class Fleet:
     listener each when the two are the same port: half the open files of two)."""
 
     def __init__(self, addresses, identity_port, agent_port, defaults, state_path=None,
-                 keepalive_timeout=15.0):
+                 keepalive_timeout=15.0, connection_limit=None):
         self.identity_port = identity_port
+        self.budget = (http.ConnectionBudget(connection_limit)
+                       if connection_limit is not None else None)
         self.agent_port = agent_port
         self.keepalive_timeout = keepalive_timeout
         self.state = (statefile.StateFile(state_path, self.snapshot) if state_path else None)
@@ -116,7 +119,8 @@ class Fleet:
                          (self.agent_port, sc.serve_agent))
         for port, handler in listeners:
             try:
-                sc.servers.append(await http.serve(handler, sc.connections, sc.address, port))
+                sc.servers.append(await http.serve(handler, sc.connections, sc.address, port,
+                                                   budget=self.budget))
             except OSError as e:
                 self._close(sc)
                 raise ListenError('cannot listen on %s:%d for %s: %s'

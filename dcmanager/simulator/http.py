@@ -8,6 +8,7 @@ order; a connection with a request in progress stops reading after a few pipelin
 """
 
 import asyncio
+import collections
 import http
 import json
 import logging
@@ -87,12 +88,51 @@ def error_response(status, message, headers=()):
                                             'title': _REASONS.get(status, 'Error')}}, headers)
 
 
-class HttpProtocol(asyncio.Protocol):
-    """One server-side connection. ``connections`` (a set) tracks the live ones for faults."""
+class ConnectionBudget:
+    """The most client connections the process holds at once: a new one beyond ``limit`` closes
+    the connection idle the longest (what a real server's cap on keep-alive connections does).
 
-    def __init__(self, handler, connections):
+    Why: a client that keeps a connection to every subcloud (the audit) would otherwise take the
+    simulator past its open-file limit, and at EMFILE every listener stops accepting, healthy
+    subclouds included. A closed idle connection costs the client one reconnect.
+    """
+
+    def __init__(self, limit):
+        self.limit = limit
+        self._live = set()
+        self._idle = collections.OrderedDict()  # connection -> None, idle the longest first
+
+    def opened(self, conn):
+        self._live.add(conn)
+        while len(self._live) > self.limit and self._idle:
+            oldest, _ = self._idle.popitem(last=False)
+            self._live.discard(oldest)
+            oldest.close()
+        self._idle[conn] = None  # idle until its first request
+
+    def busy(self, conn):
+        self._idle.pop(conn, None)
+
+    def rested(self, conn):
+        self._idle[conn] = None
+        self._idle.move_to_end(conn)
+
+    def closed(self, conn):
+        self._live.discard(conn)
+        self._idle.pop(conn, None)
+
+    def __len__(self):
+        return len(self._live)
+
+
+class HttpProtocol(asyncio.Protocol):
+    """One server-side connection. ``connections`` (a set) tracks the live ones for faults;
+    ``budget`` (a ConnectionBudget, or None) those of the whole process."""
+
+    def __init__(self, handler, connections, budget=None):
         self._handler = handler
         self._connections = connections
+        self._budget = budget
         self._buffer = bytearray()
         self._queue = []
         self._task = None
@@ -108,15 +148,21 @@ class HttpProtocol(asyncio.Protocol):
         self.transport = transport
         self.last_active = asyncio.get_running_loop().time()
         self._connections.add(self)
+        if self._budget is not None:
+            self._budget.opened(self)
 
     def connection_lost(self, exc):
         self._connections.discard(self)
+        if self._budget is not None:
+            self._budget.closed(self)
         if self._task is not None:
             self._task.cancel()
         self._queue.clear()
 
     def data_received(self, data):
         self.last_active = asyncio.get_running_loop().time()
+        if self._budget is not None:
+            self._budget.busy(self)
         if self._broken:  # a parse error is queued: the connection is closing, ignore the rest
             return
         self._buffer += data
@@ -165,6 +211,8 @@ class HttpProtocol(asyncio.Protocol):
         elif not self._paused and len(self._queue) >= MAX_PIPELINED:
             self._paused = True
             self.transport.pause_reading()
+        if self._budget is not None and self.idle and not self.transport.is_closing():
+            self._budget.rested(self)
 
     async def _finish(self, request, awaitable):
         try:
@@ -297,13 +345,15 @@ def listen(host, port, backlog=128):
     return sock
 
 
-async def serve(handler, connections, host, port, backlog=128):
-    """Start serving ``handler`` on host:port; return the asyncio Server."""
+async def serve(handler, connections, host, port, backlog=128, budget=None):
+    """Start serving ``handler`` on host:port (its connections within ``budget``, a
+    ConnectionBudget shared by the process's listeners, when given); return the asyncio
+    Server."""
     loop = asyncio.get_running_loop()
     sock = listen(host, port, backlog)
     try:
-        return await loop.create_server(lambda: HttpProtocol(handler, connections), sock=sock,
-                                        backlog=backlog)
+        return await loop.create_server(lambda: HttpProtocol(handler, connections, budget),
+                                        sock=sock, backlog=backlog)
     except BaseException:
         sock.close()
         raise

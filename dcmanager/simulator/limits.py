@@ -12,6 +12,9 @@ import resource
 from dcmanager.common import nofile
 
 RESERVE = 1024  # connections, the control port, the state file, the interpreter's own files
+# Of the files left after the listeners: kept for the control port, the state file and the
+# interpreter's own; the rest may be subcloud connections.
+OTHER_FILES = 128
 
 
 class LimitError(Exception):
@@ -40,3 +43,11 @@ def raise_nofile(count, sockets_per_subcloud=2):
     if target > soft:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     return max(target, soft)
+
+
+def connection_limit(soft, count, sockets_per_subcloud=2):
+    """Subcloud connections the fleet may hold at once within the open-file limit ``soft``
+    (None: no limit) next to its listeners."""
+    if soft == resource.RLIM_INFINITY:
+        return None
+    return max(soft - sockets_per_subcloud * count - OTHER_FILES, 1)

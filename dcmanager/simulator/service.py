@@ -57,12 +57,13 @@ def build(options):
         fleet_addresses = addresses.fleet(options.first_address, options.count)
         defaults = settings.defaults(options.token_lifetime, options.rehome_seconds,
                                      options.admin_password)
-        limits.raise_nofile(options.count,
-                            1 if options.identity_port == options.agent_port else 2)
+        sockets = 1 if options.identity_port == options.agent_port else 2
+        soft = limits.raise_nofile(options.count, sockets)
     except (addresses.AddressError, limits.LimitError, ValueError) as e:
         raise StartError(str(e)) from None
     fleet = fleet_mod.Fleet(fleet_addresses, options.identity_port, options.agent_port, defaults,
-                            options.state_file, options.keepalive_timeout)
+                            options.state_file, options.keepalive_timeout,
+                            limits.connection_limit(soft, options.count, sockets))
     try:
         restored = fleet.load_state()
     except statefile.StateFileError as e:

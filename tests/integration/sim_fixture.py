@@ -9,6 +9,7 @@ import contextlib
 import os
 import queue
 import random
+import resource
 import signal
 import socket
 import subprocess
@@ -49,13 +50,14 @@ class Simulator:
     """A simulator child process; use as a context manager (or start()/stop())."""
 
     def __init__(self, workdir, count=10, first_address='127.0.1.1', ready_timeout=60.0,
-                 shared_port=False, **options):
+                 shared_port=False, nofile=None, **options):
         self.workdir = str(workdir)
         self.count = count
         self.first_address = first_address
         self.addresses = addresses.fleet(first_address, count)
         self.ready_timeout = ready_timeout
         self.shared_port = shared_port  # one listener per subcloud for identity and agent
+        self.nofile = nofile  # the child's open-file limit (soft and hard), or None: inherited
         self.options = options
         self.proc = None
         self.control_url = None
@@ -87,7 +89,8 @@ class Simulator:
         started = time.monotonic()
         with open(self.log_path, 'wb') as log:
             self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log,
-                                         stdin=subprocess.DEVNULL)
+                                         stdin=subprocess.DEVNULL,
+                                         preexec_fn=self._limit_files if self.nofile else None)
         line = self._read_line(self.ready_timeout)
         if not line.startswith('READY '):
             self.proc.wait(timeout=10)
@@ -96,6 +99,9 @@ class Simulator:
         self.start_seconds = time.monotonic() - started
         self.control_url = line.split('control=', 1)[1].strip()
         return self
+
+    def _limit_files(self):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
 
     def _read_line(self, timeout):
         lines = queue.Queue()

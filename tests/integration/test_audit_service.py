@@ -8,6 +8,7 @@ service with status 1. Every process is stopped by its pid.
 
 import contextlib
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import time
 import pytest
 
 from dcmanager import objects
+from dcmanager.audit import connections
 from dcmanager.common import states
 from dcmanager.conf import CONF
 from dcmanager.db import api as db_api
@@ -99,14 +101,14 @@ def _alive(pid):
 
 
 @contextlib.contextmanager
-def _audit_process(tmp_path, conf):
+def _audit_process(tmp_path, conf, preexec_fn=None):
     script = shutil.which('dcmanager-audit') or os.path.join(os.path.dirname(sys.executable),
                                                               'dcmanager-audit')
     log = tmp_path / 'dcmanager-audit.log'
     with open(log, 'wb') as out:
         proc = subprocess.Popen([script, '--config-file', conf], stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=preexec_fn)
     seen = set()
     try:
         yield proc, log, seen
@@ -151,6 +153,35 @@ def test_embedded_scheduler_and_worker_in_one_process(site, sim, subclouds, tmp_
     with _audit_process(tmp_path, conf) as (proc, log, _):
         _wait(lambda: _all_online(ctx, subclouds), ONLINE_WITHIN, 'all online', proc, log)
         assert _children(proc.pid) == []  # no worker processes with the in-process transport
+        assert _stop(proc, log) == 0
+
+
+def _soft_nofile(pid):
+    with open('/proc/%d/limits' % pid) as f:
+        for line in f:
+            if line.startswith('Max open files'):
+                return int(line.split()[3])
+    raise AssertionError('no open-file limit for %d' % pid)
+
+
+def test_the_worker_makes_room_for_a_kept_connection_per_subcloud(site, sim, subclouds,
+                                                                   tmp_path):
+    """Started with the usual soft limit of 1,024 open files, the audit raises it (within the
+    hard limit) so that a connection per subcloud of a 10,000-subcloud fleet stays open."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    conf = _config(tmp_path, sim, 'kombu+memory:////', workers=1)
+    ctx = site.context()
+    with _audit_process(tmp_path, conf, preexec_fn=lambda: resource.setrlimit(
+            resource.RLIMIT_NOFILE, (1024, hard))) as (proc, log, _):
+        _wait(lambda: _all_online(ctx, subclouds), ONLINE_WITHIN, 'all online', proc, log)
+        threads = 8 + 2 * CONF.audit.offline_workers
+        wanted = connections.files_wanted(threads)
+        soft = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        assert _soft_nofile(proc.pid) == soft
+        kept = soft - connections.RESERVED_FILES - connections.FILES_PER_AUDIT * threads
+        assert 'connections kept open for %d subclouds' % kept in log.read_text()
+        if soft == wanted:
+            assert kept == connections.WANTED_SUBCLOUDS
         assert _stop(proc, log) == 0
 
 

@@ -419,3 +419,36 @@ def test_one_port_for_identity_and_agent_is_one_listener_per_subcloud(tmp_path):
         assert _audit(sim, address, token).status_code == 200
     finally:
         assert sim.stop() == 0, sim.log_tail()
+
+
+def test_a_client_keeping_more_connections_than_the_open_file_limit_allows_is_still_served(
+        tmp_path):
+    """Clients that keep a connection to every subcloud (the audit) cannot take the simulator
+    to EMFILE: past what its open-file limit leaves next to its listeners, the connection idle
+    the longest is closed, and every new one is still accepted and answered."""
+    # The least the simulator starts with (listeners + 1024): 1100 - 20 - 128 = 952 connections
+    count, nofile = 20, 1100
+    sim = sim_fixture.Simulator(tmp_path, count=count, first_address='127.0.18.1',
+                                shared_port=True, nofile=nofile,
+                                admin_password=PASSWORD).start()
+    kept = []
+    try:
+        token = _token(sim, sim.addresses[0])
+        request = ('GET /v3 HTTP/1.1\r\nHost: %s\r\n\r\n' % sim.addresses[0]).encode()
+        for n in range(nofile + 400):
+            conn = socket.create_connection((sim.addresses[n % count], sim.identity_port),
+                                            timeout=10)
+            kept.append(conn)
+            conn.sendall(request)
+            assert conn.recv(65536).startswith(b'HTTP/1.1 200'), n
+        # The oldest were closed by the simulator (end of file), the newest still answer.
+        kept[0].settimeout(10)
+        assert kept[0].recv(1) == b''
+        kept[-1].sendall(request)
+        assert kept[-1].recv(65536).startswith(b'HTTP/1.1 200')
+        assert _audit(sim, sim.addresses[0], token).status_code == 200
+        assert 'Too many open files' not in sim.log_tail(100000)
+    finally:
+        for conn in kept:
+            conn.close()
+        assert sim.stop() == 0, sim.log_tail()

@@ -9,11 +9,19 @@ import threading
 
 import pytest
 
-from dcmanager.drivers import identity, transport
+from dcmanager.common import exception
+from dcmanager.drivers import identity, subcloud, transport
 
 
 class _Proxy(http.server.BaseHTTPRequestHandler):
     seen = []
+
+    def do_POST(self):  # noqa: N802 - the http.server name
+        self.seen.append(self.path)
+        self.rfile.read(int(self.headers.get('Content-Length', 0)))
+        self.send_response(401)
+        self.send_header('Content-Length', '0')
+        self.end_headers()
 
     def do_GET(self):  # noqa: N802 - the http.server name
         self.seen.append(self.path)
@@ -77,3 +85,25 @@ def test_no_proxy_is_honoured(environment, proxy):
     environment.setenv('no_proxy', '127.0.1.77')
     session = _session()
     assert not session.session.proxies.get('http')
+
+
+def _client():
+    pool = identity.SessionPool(identity.TokenCache(identity.MemoryTokenStore(10)),
+                                timeout=(2.0, 5.0), verify=False)
+    return subcloud.SubcloudClient(pool, 'http://127.0.1.77:5001/v3', 'http://127.0.1.77:8326',
+                                   'admin', 'secret')
+
+
+def test_an_audit_through_a_proxy_goes_the_keystoneauth_way(environment, proxy):
+    # The thin path speaks to subclouds directly only: a proxy named by the environment is
+    # still used, as for every other call.
+    environment.setenv('http_proxy', proxy)
+    client = _client()
+    assert client.channel is None
+    with pytest.raises(exception.AuthenticationRefused):
+        client.audit()
+    assert _Proxy.seen == ['http://127.0.1.77:5001/v3/auth/tokens']
+
+
+def test_without_a_proxy_the_audit_takes_the_thin_path(environment):
+    assert _client().channel is not None

@@ -38,7 +38,7 @@ def test_put_get_across_store_instances(store):
     store.put(KEY.digest, _token(1))
     other_process = identity.SharedTokenStore(token_store.DatabaseTokenRecords())
     token = other_process.get(KEY.digest)
-    assert token.token_id == 'secret-token-1' and token.body == {'token': {'n': 1}}
+    assert token.token_id == 'secret-token-1' and token.answer == {'token': {'n': 1}}
 
 
 def test_token_is_encrypted_at_rest_and_keyed_by_hash(store):

@@ -90,3 +90,39 @@ def test_async_handler_and_handler_errors():
         raise http.HttpError(409, 'busy')
     transport = _run([b'GET /x HTTP/1.1\r\n\r\nGET /boom HTTP/1.1\r\n\r\n'], slow)
     assert transport.data.index(b'409 Conflict') < transport.data.index(b'500 Internal')
+
+
+def test_the_connection_budget_closes_the_longest_idle_never_a_busy_one():
+    async def go():
+        budget = http.ConnectionBudget(limit=2)
+        release = asyncio.Event()
+
+        async def slow(request):
+            await release.wait()
+            return http.json_response(200, {})
+
+        def handler(request):
+            return slow(request) if request.path == '/slow' else _echo(request)
+
+        def connect():
+            proto = http.HttpProtocol(handler, set(), budget)
+            transport = FakeTransport()
+            proto.connection_made(transport)
+            return proto, transport
+
+        first, first_t = connect()
+        second, second_t = connect()
+        second.data_received(b'GET /slow HTTP/1.1\r\n\r\n')  # busy until released
+        first.data_received(b'GET /a HTTP/1.1\r\n\r\n')  # answered: idle again
+        await asyncio.sleep(0)
+        third, third_t = connect()  # over the limit: the idle one goes, not the busy one
+        assert (first_t.closed, second_t.closed, third_t.closed) == (True, False, False)
+        first.connection_lost(None)
+        assert len(budget) == 2
+        release.set()
+        await asyncio.sleep(0.01)
+        assert b'200 OK' in second_t.data and not second_t.closed
+        third.data_received(b'GET /b HTTP/1.1\r\n\r\n')
+        fourth, fourth_t = connect()  # second answered before third: second is idle longest
+        assert (second_t.closed, third_t.closed, fourth_t.closed) == (True, False, False)
+    asyncio.run(go())
