@@ -7,6 +7,7 @@ secret: install data, rehome data and passwords have no key at all.
 import itertools
 import json
 
+from dcmanager.common import subcloud_json
 from dcmanager.objects import alarm_summary as alarm_summary_obj
 from dcmanager.objects import subcloud as subcloud_obj
 
@@ -103,34 +104,7 @@ def association(assoc, with_message=True):
     return body
 
 
-# (response key, column/field name) of a subcloud, in the reference's order. Never a secret:
-# data_install, rehome_data and the secrets column have no key (finding F2 of the reference).
-SUBCLOUD_KEYS = (
-    ('id', 'id'),
-    ('name', 'name'),
-    ('description', 'description'),
-    ('location', 'location'),
-    ('software-version', 'software_version'),
-    ('management-state', 'management_state'),
-    ('availability-status', 'availability_status'),
-    ('deploy-status', 'deploy_status'),
-    ('backup-status', 'backup_status'),
-    ('backup-datetime', 'backup_datetime'),
-    ('error-description', 'error_description'),
-    ('region-name', 'region_name'),
-    ('management-subnet', 'management_subnet'),
-    ('management-start-ip', 'management_start_ip'),
-    ('management-end-ip', 'management_end_ip'),
-    ('management-gateway-ip', 'management_gateway_ip'),
-    ('openstack-installed', 'openstack_installed'),
-    ('prestage-status', 'prestage_status'),
-    ('prestage-versions', 'prestage_versions'),
-    ('systemcontroller-gateway-ip', 'systemcontroller_gateway_ip'),
-    ('created-at', 'created_at'),
-    ('updated-at', 'updated_at'),
-    ('group_id', 'group_id'),
-    ('peer_group_id', 'peer_group_id'),
-)
+SUBCLOUD_KEYS = subcloud_json.SUBCLOUD_KEYS
 _TIMESTAMPS = frozenset(('backup_datetime', 'created_at', 'updated_at'))
 _STAMPED = tuple((key, name) for key, name in SUBCLOUD_KEYS if name in _TIMESTAMPS)
 
@@ -158,7 +132,7 @@ DEPLOY_CONFIG_SYNC_UNKNOWN = 'unknown'
 
 def subcloud(sc):
     """A subcloud as the group's list-subclouds and migrate return it (no
-    endpoint_sync_status: the CLI's tables of those break on it, trap T1)."""
+    endpoint_sync_status: the CLI's tables of those break on it)."""
     body = {key: getattr(sc, name) for key, name in SUBCLOUD_KEYS}
     for key, _name in _STAMPED:
         body[key] = _ts(body[key])

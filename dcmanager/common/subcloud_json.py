@@ -12,8 +12,9 @@ A functional test compares the two.
 
 import json
 
-# (response key, column) of a list row, in the reference's order.
-KEYS = (
+# (response key, column/field name) of a subcloud, in the reference's order (what show returns).
+# Never a secret: data_install, rehome_data and the secrets column have no key.
+SUBCLOUD_KEYS = (
     ('id', 'id'),
     ('name', 'name'),
     ('description', 'description'),
@@ -38,8 +39,9 @@ KEYS = (
     ('updated-at', 'updated_at'),
     ('group_id', 'group_id'),
     ('peer_group_id', 'peer_group_id'),
-    ('sync_status', 'sync_status'),
 )
+# A list row: the subcloud's keys, then its aggregated sync status.
+KEYS = SUBCLOUD_KEYS + (('sync_status', 'sync_status'),)
 # The subcloud columns a list row is made of (what the database's triggers watch).
 COLUMNS = tuple(column for _key, column in KEYS)
 _TIMESTAMPS = frozenset(('backup_datetime', 'created_at', 'updated_at'))

@@ -29,7 +29,8 @@ OBJECT_KEYS = REQUIRED_KEYS | {'backup-status', 'backup-datetime', 'error-descri
                                'region-name', 'openstack-installed', 'prestage-status',
                                'prestage-versions', 'peer_group_id'}
 # The reference's list rows carry the endpoint statuses too; only the rows of a group's (and a
-# peer group's) list-subclouds and of migrate leave them out (trap T1).
+# peer group's) list-subclouds and of migrate leave them out (the reference CLI's table breaks
+# on them).
 LIST_KEYS = OBJECT_KEYS | {'sync_status', 'endpoint_sync_status'}
 SHOW_KEYS = LIST_KEYS
 SORTED_ENDPOINT_TYPES = sorted(states.ENDPOINT_TYPES)

@@ -19,6 +19,7 @@ import time
 
 import requests
 
+from dcmanager.conf import CONF
 from dcmanager.simulator import addresses
 
 
@@ -233,3 +234,17 @@ class HangingListener:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def site_app(site, sim):
+    """Generator for a fixture: the in-process site's webtest app, configured to reach ``sim``'s
+    subclouds (plain HTTP, its ports); the configuration and the database are reset after."""
+    CONF.set_override('scheme', 'http', group='subcloud')
+    CONF.set_override('identity_port', sim.identity_port, group='subcloud')
+    CONF.set_override('agent_port', sim.agent_port, group='subcloud')
+    try:
+        yield site.app()
+    finally:
+        for name in ('scheme', 'identity_port', 'agent_port'):
+            CONF.clear_override(name, group='subcloud')
+        site.reset_database()

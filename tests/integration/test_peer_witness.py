@@ -13,7 +13,6 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from dcmanager.conf import CONF
 from dcmanager.db import api as db_api
 from dcmanager.db.sqlalchemy import models
 from dcmanager.drivers import identity
@@ -37,15 +36,7 @@ def sim(tmp_path_factory):
 
 @pytest.fixture
 def api(site, sim):
-    CONF.set_override('scheme', 'http', group='subcloud')
-    CONF.set_override('identity_port', sim.identity_port, group='subcloud')
-    CONF.set_override('agent_port', sim.agent_port, group='subcloud')
-    try:
-        yield site.app()
-    finally:
-        for name in ('scheme', 'identity_port', 'agent_port'):
-            CONF.clear_override(name, group='subcloud')
-        site.reset_database()
+    yield from sim_fixture.site_app(site, sim)
 
 
 def _refused_url():

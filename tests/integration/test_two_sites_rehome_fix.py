@@ -19,7 +19,9 @@ import pytest
 
 from tests import subcloud_forms as forms
 from tests import waiting
+from tests.integration import geo_checks as checks
 from tests.integration import sim_fixture, two_sites
+from tests.integration.geo_checks import Seen
 
 pytestmark = pytest.mark.keystone
 
@@ -55,30 +57,10 @@ def sites(tmp_path_factory, sim):
         yield a, b
 
 
-class Seen:
-    """Every answer body fetched, to check that no password is in any of them."""
-
-    bodies = []
-
-    @classmethod
-    def call(cls, site, method, path, **kwargs):
-        resp = site.call(method, path, **kwargs)
-        cls.bodies.append(resp.text)
-        return resp
-
-    @classmethod
-    def get(cls, site, path):
-        return cls.call(site, 'GET', path).json()
+_patch = checks.patch_subcloud
 
 
-def _patch(site, ref, fields, files=None, expect=200):
-    body, content_type = forms.cli_multipart(fields, files)
-    return Seen.call(site, 'PATCH', 'subclouds/%s' % ref, data=body, expect=expect,
-                     headers={'Content-Type': content_type, 'Accept': 'application/json'})
-
-
-def _group(site, name):
-    return Seen.get(site, 'subcloud-peer-groups/%s' % name)
+_group = checks.group
 
 
 def _members(site, name):

@@ -5,11 +5,11 @@ or does not answer."""
 import http.server
 import json
 import socket
-import threading
 
 import pytest
 
 from dcmanager.cli import client, errors, settings
+from tests.unit.cli import loopback
 
 
 @pytest.mark.parametrize('base, expected', [
@@ -52,15 +52,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
-    srv.seen, srv.routes = [], {}
-    thread = threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    srv.url = 'http://127.0.0.1:%d' % srv.server_address[1]
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-    thread.join(5)
+    with loopback.serving(_Handler) as srv:
+        yield srv
 
 
 def make(url, token=None, timeout='5'):

@@ -7,11 +7,11 @@ import http.server
 import io
 import json
 import logging
-import threading
 
 import pytest
 
 from dcmanager.cli import app
+from tests.unit.cli import loopback
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -37,15 +37,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def site():
-    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
-    srv.seen, srv.routes = [], {}
-    thread = threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    srv.url = 'http://127.0.0.1:%d' % srv.server_address[1]
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-    thread.join(5)
+    with loopback.serving(_Handler) as srv:
+        yield srv
 
 
 def run(site, *argv, stdin='', environ=None):
@@ -128,7 +121,7 @@ def test_migrate_wait(site):
     header = out.splitlines()[1]
     assert [c.strip() for c in header.strip('|').split('|')][:3] == ['id', 'name',
                                                                     'description']
-    assert len(header.strip('|').split('|')) == 21  # endpoint_sync_status ignored (trap T1)
+    assert len(header.strip('|').split('|')) == 21  # endpoint_sync_status ignored
     assert err.splitlines() == [
         'migrate pg1: 0/2 complete, 0 failed, 2 remaining, 0 s elapsed',
         'migrate pg1: 1/2 complete, 1 failed, 0 remaining, 0 s elapsed',
