@@ -53,6 +53,18 @@ def patch_subcloud(site, ref, fields, files=None, expect=200):
                      headers={'Content-Type': content_type, 'Accept': 'application/json'})
 
 
+def associate_in_sync(site, group, peer):
+    """Associate ``group`` of ``site`` with its system ``peer`` (priority 2) and wait until the
+    sync is done: it must be ``in-sync``."""
+    assoc = Seen.call(site, 'POST', 'peer-group-associations', json={
+        'peer_group_id': str(group['id']), 'system_peer_id': str(peer['id']),
+        'peer_group_priority': '2'}).json()
+    done = wait('in-sync', lambda: (lambda x: x if x['sync-status'] != 'syncing' else None)(
+        Seen.get(site, 'peer-group-associations/%d' % assoc['id'])))
+    assert done['sync-status'] == 'in-sync', done['sync-message']
+    return done
+
+
 def group(site, ref):
     return Seen.get(site, 'subcloud-peer-groups/%s' % ref)
 

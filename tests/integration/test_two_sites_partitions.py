@@ -77,13 +77,7 @@ def groups(sites, sim):
         checks.patch_subcloud(a, 'sc%d' % n, {'management-state': 'managed'})
         checks.patch_subcloud(a, 'sc%d' % n, {'peer_group': made[order]['peer_group_name']})
     for group in made.values():
-        assoc = Seen.call(a, 'POST', 'peer-group-associations', json={
-            'peer_group_id': str(group['id']), 'system_peer_id': str(peer_b['id']),
-            'peer_group_priority': '2'}).json()
-        done = checks.wait('in-sync', lambda assoc=assoc: (
-            lambda x: x if x['sync-status'] != 'syncing' else None)(
-            Seen.get(a, 'peer-group-associations/%d' % assoc['id'])))
-        assert done['sync-status'] == 'in-sync', done['sync-message']
+        checks.associate_in_sync(a, group, peer_b)
     return {order: {'uuid': group['peer_group_uuid'],
                     'addresses': [sim.addresses[_number(order, k) - 1]
                                   for k in range(1, PER_GROUP + 1)],
