@@ -179,7 +179,8 @@ class PeerAudit:
 
     def _resync(self, context, peer, waiting=()):
         """Sync again the primary associations left out-of-sync, but those ``waiting`` for the
-        peer to step down members this site holds now (a sync would fail on them)."""
+        peer to step down members this site holds now (a sync would fail on them) and those of
+        a group migrating here (its end syncs it)."""
         local = objects.LocalSystem.get(context)
         for association in objects.PeerGroupAssociation.list(context):
             if association.system_peer_id != peer.id or not association.is_primary() or \
@@ -189,6 +190,8 @@ class PeerAudit:
             group = objects.SubcloudPeerGroup.get_by_id(context, association.peer_group_id)
             if not peer_groups.led_here(group, local):
                 continue  # the leader syncs it
+            if group.migration_status == states.MIGRATION_MIGRATING:
+                continue  # its members are being rehomed here: the migration's end syncs it
             association.sync_status = states.ASSOCIATION_SYNC_SYNCING
             association.sync_message = None
             try:

@@ -61,6 +61,17 @@ class SyncFailed(Exception):
         self.message = message
 
 
+class NotSteppedDown(SyncFailed):
+    """The member's copy there is one the peer released (or failed) in a migration and has not
+    stepped down to a secondary copy yet (its audit does): a wait, not a failure."""
+
+
+# A copy released to this site by a migration, or failed there: the peer's audit makes it
+# secondary (the leader's copy being complete here).
+_NOT_STEPPED_DOWN = frozenset((states.DEPLOY_REHOME_PENDING, states.DEPLOY_REHOME_FAILED,
+                               states.DEPLOY_REHOME_PREP_FAILED))
+
+
 def _describe(error):
     """What an operator reads of a failed call (an ``OutboundError``)."""
     return str(error)
@@ -155,9 +166,22 @@ class Syncer:
         members = objects.Subcloud.list(context, peer_group_id=group.id)
         members = [m for m in members if m.deploy_status not in states.SECONDARY_DEPLOY_STATES]
         push.list_copies()
-        failed = self._push_members(context, association, push, members)
+        failed, waiting = self._push_members(context, association, push, members)
         pruned_failed = push.prune({m.region_name for m in members})
         failed.extend(pruned_failed)
+        if waiting and not failed:
+            # Right after a migration back here, before the peer's audit stepped its copies
+            # down: out-of-sync, and this site's audit syncs it again once they are.
+            names = sorted(waiting)
+            push.copy_association_status(states.ASSOCIATION_SYNC_OUT_OF_SYNC)
+            self._finish(context, association, states.ASSOCIATION_SYNC_OUT_OF_SYNC,
+                         '%d subcloud(s) not yet stepped down on %s (%s%s): synced again by '
+                         'the audit once they are' % (
+                             len(names), peer.peer_name, ', '.join(names[:_LISTED]),
+                             ' and %d more' % (len(names) - _LISTED)
+                             if len(names) > _LISTED else ''))
+            return
+        failed.extend((name, 'its copy there is not stepped down yet') for name in waiting)
         if failed:
             names = sorted(name for name, _ in failed)
             message = ('Sync to %s failed for %d subcloud(s): %s%s. First error: %s' % (
@@ -170,8 +194,9 @@ class Syncer:
         self._finish(context, association, states.ASSOCIATION_SYNC_IN_SYNC)
 
     def _push_members(self, context, association, push, members):
-        """Push every member in the pool; [(name, error text)] of those that failed."""
-        failed, done = [], 0
+        """Push every member in the pool: [(name, error text)] of those that failed, and the
+        names of those whose copy the peer has not stepped down yet (``NotSteppedDown``)."""
+        failed, waiting, done = [], [], 0
         last = time.monotonic()
         size = max(1, min(CONF.peer.sync_pool_size, len(members) or 1))
         with concurrent.futures.ThreadPoolExecutor(size, thread_name_prefix='peer-push') as ex:
@@ -179,7 +204,9 @@ class Syncer:
             for future in concurrent.futures.as_completed(futures):
                 member = futures[future]
                 error = future.exception()
-                if error is not None:
+                if isinstance(error, NotSteppedDown):
+                    waiting.append(member.name)
+                elif error is not None:
                     failed.append((member.name, _member_error(error)))
                 done += 1
                 if time.monotonic() - last >= _PROGRESS_SECONDS and done < len(members):
@@ -189,7 +216,7 @@ class Syncer:
                         sync_message='Syncing to %s: %d of %d subclouds pushed%s' % (
                             push.peer.peer_name, done, len(members),
                             ', %d failed' % len(failed) if failed else ''))
-        return failed
+        return failed, waiting
 
 
 def _member_error(error):
@@ -313,9 +340,14 @@ class _Push:
                     raise SyncFailed('%s refused it: %s' % (self.peer.peer_name,
                                                             e.reason)) from None
         if found is not None:
-            if found.get('deploy-status') not in _PEER_COPY_STATES:
+            status = found.get('deploy-status')
+            if status in _NOT_STEPPED_DOWN and \
+                    subcloud.deploy_status == states.DEPLOY_COMPLETE:
+                raise NotSteppedDown('its copy on %s is %s, not stepped down to a secondary '
+                                     'copy yet' % (self.peer.peer_name, status))
+            if status not in _PEER_COPY_STATES:
                 raise SyncFailed('its copy on %s is %s, not a secondary copy'
-                                 % (self.peer.peer_name, found.get('deploy-status')))
+                                 % (self.peer.peer_name, status))
             body['peer_group'] = str(self.copy['id'])
             answer = self.client.patch(path, body)
         if answer.get('deploy-status') not in _PEER_COPY_STATES:
