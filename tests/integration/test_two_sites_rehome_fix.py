@@ -13,6 +13,7 @@ After each step at most one site leads each group, no subcloud is managed on bot
 password is in any answer or either site's log.
 """
 
+import datetime
 import json
 
 import pytest
@@ -254,6 +255,40 @@ def test_where_a_stayed_up_a_corrects_and_migrates_back(sites, migrated, sim):
         'deploy-status'] == 'secondary', timeout=60)
     _in_sync(a, 'pg-f')
     _check_one_leader((a, b))
+
+
+def test_a_sync_meeting_a_copy_not_yet_stepped_down_waits_for_it(sites, migrated):
+    """Right after a migration back, the peer may still hold a copy as released
+    (``rehome-pending``) until its audit steps it down: a sync meeting it is ``out-of-sync``,
+    saying so, not ``failed``, and this site's audit syncs it again once it is secondary."""
+    a, b = sites
+    _in_sync(a, 'pg-f')
+    region = _members(b, 'pg-f')[ALL_FAIL]['region-name']
+    uuid_ = _group(a, 'pg-f')['peer_group_uuid']
+    # B's audit of the group held off (its lease taken by hand) until the sync has met the copy.
+    until = (datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) +
+             datetime.timedelta(seconds=120)).strftime('%Y-%m-%d %H:%M:%S.%f')
+    assert b.write_database(
+        "UPDATE subcloud_peer_group SET audit_owner = 'held-by-the-test', "
+        "audit_lease_until = :until WHERE peer_group_uuid = :uuid", until=until,
+        uuid=uuid_) == 1
+    try:
+        assert b.write_database("UPDATE subclouds SET deploy_status = 'rehome-pending' "
+                                "WHERE region_name = :region", region=region) == 1
+        association = _association(a, 'pg-f')
+        Seen.call(a, 'PATCH', 'peer-group-associations/%d/sync' % association['id'])
+        done = _wait('the sync of pg-f ended', lambda: (
+            lambda x: x if x['sync-status'] != 'syncing' else None)(
+            Seen.get(a, 'peer-group-associations/%d' % association['id'])))
+        assert done['sync-status'] == 'out-of-sync', done
+        assert 'not yet stepped down on site-b (%s)' % ALL_FAIL in done['sync-message'], done
+    finally:
+        b.write_database("UPDATE subcloud_peer_group SET audit_owner = NULL, "
+                         "audit_lease_until = NULL WHERE peer_group_uuid = :uuid", uuid=uuid_)
+    # B's audit steps the copy down (A leads, its migration complete); A's audit syncs again.
+    _wait('sc4 secondary on B again', lambda: _members(b, 'pg-f')[ALL_FAIL][
+        'deploy-status'] == 'secondary', timeout=60)
+    _in_sync(a, 'pg-f')
 
 
 def test_no_password_in_any_answer_or_log(sites, migrated):
