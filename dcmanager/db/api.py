@@ -142,8 +142,10 @@ def subcloud_list_texts(context, filters=None, limit=None, marker=None):
     """(ids, texts) of the subclouds a list shows (as for subcloud_list_rows_with_statuses),
     ordered by id: each text is the subcloud's list row as JSON, byte for byte what ``json.dumps``
     writes of ``dcmanager.api.views.subcloud_row`` (``dcmanager.common.subcloud_json``). One
-    query; rows not rendered yet are rendered from their columns. None when this database does
-    not keep the rows (then list with subcloud_list_rows_with_statuses).
+    query; rows not rendered yet are rendered from their columns. The whole list (no filter,
+    limit or marker) may come as (None, [the texts joined by ', ']), joined by the database.
+    None when this database does not keep the rows (then list with
+    subcloud_list_rows_with_statuses).
     """
     return _list_rows.subcloud_list_texts(context, filters, limit, marker)
 
@@ -402,8 +404,9 @@ def alarm_summary_get_all(context):
 def alarm_summary_list_texts(context):
     """What ``GET /v1.0/alarms`` lists, each summary's row as JSON text (ASCII bytes), byte for
     byte what ``json.dumps`` writes of ``dcmanager.api.views.alarm_row``, by summary id
-    descending: one query of the stored rows (``dcmanager.common.subcloud_json``). None when
-    this database does not keep them (then use alarm_summary_list_rows)."""
+    descending: one query of the stored rows (``dcmanager.common.subcloud_json``), possibly one
+    text of them all joined by ', '. None when this database does not keep them (then use
+    alarm_summary_list_rows)."""
     return _list_rows.alarm_summary_list_texts(context)
 
 
