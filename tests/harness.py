@@ -1,9 +1,12 @@
 """Building blocks of the test site (used by conftest.py and by tests that need their own app)."""
 
+import contextlib
+import threading
+
 import webtest
 
 from dcmanager.api import app as api_app
-from dcmanager.api import hooks, policy, routing
+from dcmanager.api import hooks, policy, routing, server
 from dcmanager.api.controllers import base as controllers_base
 from dcmanager.api.controllers import root
 from dcmanager.common import context as dc_context
@@ -14,6 +17,31 @@ from dcmanager.db import migration
 from dcmanager.db.sqlalchemy import models
 from dcmanager.drivers import pools
 from dcmanager.manager import service as manager_service
+
+
+@contextlib.contextmanager
+def served_by_waitress(app, threads=2):
+    """``app`` served by dcmanager's waitress server (``dcmanager.api.server.make_server``) on a
+    free loopback port, its loop driven here so that it stops when the test is done. Yields the
+    port."""
+    sock = server.bind_socket('127.0.0.1', 0)
+    waitress = server.make_server(app, sock, threads)
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            waitress.asyncore.loop(timeout=0.05, map=waitress._map, count=1)
+        waitress.task_dispatcher.shutdown()
+        waitress.asyncore.close_all(waitress._map)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(10)
+        assert not thread.is_alive()
 
 
 def app_as(*roles, project_name='admin', headers=None):

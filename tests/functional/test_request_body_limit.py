@@ -5,18 +5,16 @@ as a streaming server passes a chunked body), and through the real waitress serv
 dcmanager runs, over a loopback socket.
 """
 
-import contextlib
 import http.client
 import io
 import json
-import threading
 
 import pytest
 import webob
 
 from dcmanager.api import forms as api_forms
-from dcmanager.api import server
 from dcmanager.conf import CONF
+from tests import harness
 from tests import subcloud_forms as forms
 
 GROUPS = '/v1.0/subcloud-groups'
@@ -147,30 +145,6 @@ def test_the_default_holds_a_subcloud_add_with_every_file_at_its_largest(api):
 
 # ------------------------------------------------------------------ the real waitress server
 
-@contextlib.contextmanager
-def _waitress(app):
-    """``app`` served by dcmanager's waitress server on a free loopback port (its loop driven
-    here, so that it stops when the test is done). Yields the port."""
-    sock = server.bind_socket('127.0.0.1', 0)
-    waitress = server.make_server(app, sock, 2)
-    stop = threading.Event()
-
-    def loop():
-        while not stop.is_set():
-            waitress.asyncore.loop(timeout=0.05, map=waitress._map, count=1)
-        waitress.task_dispatcher.shutdown()
-        waitress.asyncore.close_all(waitress._map)
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(10)
-        assert not thread.is_alive()
-
-
 def _post(port, body, chunked=False):
     connection = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
     try:
@@ -189,7 +163,7 @@ def _post(port, body, chunked=False):
 
 @pytest.mark.parametrize('chunked', [False, True], ids=['content-length', 'chunked'])
 def test_waitress_answers_413_in_the_house_shape(limited, chunked):
-    with _waitress(limited.app) as port:
+    with harness.served_by_waitress(limited.app) as port:
         status, body = _post(port, _group_body('big', 4 * LIMIT), chunked=chunked)
         assert status == 413
         assert body['error'] == 'RequestBodyTooLarge' and body['code'] == 413
