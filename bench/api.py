@@ -17,7 +17,8 @@ full list with 16 concurrent connections against 1 and 2 API workers: the throug
 
     python bench/api.py [--subclouds 5000] [--seconds 8] [--growth]
 
-``--growth`` also prints the CPU of a full list at 1,000, 5,000 and 10,000 subclouds. The last
+``--growth`` also prints the CPU of a full list and of the alarm summary at 1,000, 5,000 and
+10,000 subclouds. The last
 line is one JSON object with the figures (medians).
 """
 
@@ -429,17 +430,16 @@ def run(count, seconds, pairs_count):
 
 
 def list_cpu(count):
-    """Server CPU per full list (ms) and its bytes with ``count`` subclouds."""
+    """(full list, alarm summary): the measures of each with ``count`` subclouds."""
     workdir = tempfile.mkdtemp(prefix='bench-api-')
     try:
         server = Server(make_site(workdir, count), 1)
         try:
-            result = measure(server, ['/v1.0/subclouds'])
+            return measure(server, ['/v1.0/subclouds']), measure(server, ['/v1.0/alarms'])
         finally:
             server.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return result
 
 
 def main():
@@ -450,7 +450,7 @@ def main():
     parser.add_argument('--pairs', type=int, default=3,
                         help='throughput runs of one and two workers (the median pair counts)')
     parser.add_argument('--growth', action='store_true',
-                        help='also the full list at 1,000, 5,000 and 10,000 subclouds')
+                        help='also the full list and the alarms at 1,000, 5,000, 10,000')
     parser.add_argument('--populate', metavar='CONF', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.populate:
@@ -477,12 +477,15 @@ def main():
              two * two_cpu / 1000, '/'.join(map(str, shares)), two / one))
     figures = {}
     if args.growth:
-        print('growth: full list, one worker')
-        print('%10s %12s %10s %12s' % ('subclouds', 'cpu ms/req', 'p50 ms', 'bytes'))
+        print('growth: full list and alarm summary, one worker')
+        print('%10s %12s %10s %12s %14s %12s' % ('subclouds', 'cpu ms/req', 'p50 ms', 'bytes',
+                                                 'alarms cpu ms', 'alarms bytes'))
         for count in (1000, 5000, 10000):
-            r = results[0][1] if count == n else list_cpu(count)
-            print('%10d %12.3f %10.3f %12d' % (count, r['cpu_ms'], r['p50'], r['bytes']))
+            r, alarms = ((results[0][1], results[-1][1]) if count == n else list_cpu(count))
+            print('%10d %12.3f %10.3f %12d %14.3f %12d' % (
+                count, r['cpu_ms'], r['p50'], r['bytes'], alarms['cpu_ms'], alarms['bytes']))
             figures['list_full_cpu_ms_at_%d' % count] = round(r['cpu_ms'], 2)
+            figures['alarms_cpu_ms_at_%d' % count] = round(alarms['cpu_ms'], 2)
     by = dict(results)
     print(json.dumps(dict({
         'subclouds': n,
