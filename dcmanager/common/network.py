@@ -102,6 +102,32 @@ def network_range(text):
     return net.version, int(net.network_address), int(net.broadcast_address)
 
 
+def sort_key(value):
+    """An address (an ``ip_address`` or an int with its IP version) as text that sorts as the
+    addresses do: IPv4 before IPv6, each by value (``4:7f000001``). What the database compares
+    to find an overlap with an index, instead of parsing every other subcloud's addresses."""
+    version, number = value
+    return '%d:%0*x' % (version, 8 if version == 4 else 32, number)
+
+
+def range_keys(start, end):
+    """(first, last) sort keys of the address range ``start``-``end`` (str), or None when one of
+    them does not parse or they are of two IP versions."""
+    lo, hi = _address_key(start or ''), _address_key(end or '')
+    if lo is None or hi is None or lo[0] != hi[0]:
+        return None
+    return sort_key(lo), sort_key(hi)
+
+
+def subnet_keys(text):
+    """(first, last) sort keys of the subnet ``text`` (as network_range reads it), or None."""
+    parsed = network_range(text or '')
+    if parsed is None:
+        return None
+    version, first, last = parsed
+    return sort_key((version, first)), sort_key((version, last))
+
+
 def overlapping(start, end, ranges):
     """The first ``(key, other_start, other_end)`` of ``ranges`` whose address range overlaps
     ``start``-``end`` (all str; ranges of another IP version or unparsable never overlap), or

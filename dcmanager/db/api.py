@@ -163,9 +163,10 @@ def subcloud_list_rows_refresh(context):
     return _list_rows.subcloud_list_rows_refresh(context)
 
 
-def subcloud_get_networks(context):
-    """(id, name, management_subnet) of every subcloud."""
-    return _subclouds.subcloud_get_networks(context)
+def subcloud_subnet_clash(context, text, exclude_id=None):
+    """(name, management_subnet) of a subcloud (other than ``exclude_id``) whose management
+    subnet overlaps the subnet ``text``, or None (also when ``text`` does not parse)."""
+    return _subclouds.subcloud_subnet_clash(context, text, exclude_id)
 
 
 def subcloud_create(context, values, owner=None):

@@ -13,7 +13,7 @@ import ipaddress
 from oslo_log import log as logging
 
 from dcmanager import objects
-from dcmanager.common import exception, network, states
+from dcmanager.common import exception, states
 from dcmanager.manager import peer_groups
 
 LOG = logging.getLogger(__name__)
@@ -35,9 +35,7 @@ def _check_oam(context, subcloud, exclude_id=None):
     """The OAM subnet of the new subcloud (or of the new bootstrap values of the subcloud
     ``exclude_id``) must not overlap another subcloud's management subnet."""
     text = str(subcloud.saved_payload().get('external_oam_subnet') or '').split(',')[0].strip()
-    clash = network.subnet_overlapping(
-        text, [(name, subnet) for other_id, name, subnet in objects.Subcloud.networks(context)
-               if other_id != exclude_id])
+    clash = objects.Subcloud.subnet_clash(context, text, exclude_id)
     if clash is not None:
         oam = ipaddress.ip_network(text, strict=False)
         raise exception.InvalidInput(

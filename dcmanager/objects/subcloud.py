@@ -184,9 +184,10 @@ class Subcloud(base.DCManagerObject):
             return db_api.subcloud_show_text(context, region_name=str(ref))
 
     @staticmethod
-    def networks(context):
-        """(id, name, management_subnet) of every subcloud."""
-        return db_api.subcloud_get_networks(context)
+    def subnet_clash(context, text, exclude_id=None):
+        """(name, management_subnet) of a subcloud (but ``exclude_id``) whose management subnet
+        overlaps the subnet ``text``, or None."""
+        return db_api.subcloud_subnet_clash(context, text, exclude_id)
 
     @staticmethod
     def endpoint_statuses(context, subcloud_id):

@@ -4,7 +4,9 @@ Requests are built as the CLI builds them (multipart).
 """
 
 import pytest
+import sqlalchemy as sa
 
+from dcmanager.db import api as db_api
 from tests import subcloud_forms as forms
 
 BASE = forms.BASE
@@ -258,3 +260,60 @@ def test_oam_subnet_overlapping_a_management_subnet_is_400(api):
     form, files = forms.add_request('sc2', 2, bootstrap=boot)
     _bad_add(api, form, files, 'external_oam_subnet 127.20.1.0/25 overlaps the management '
                                'subnet 127.20.1.0/24 of subcloud sc1')
+
+
+def _drop_address_keys():
+    # As a row written by hand (outside the database layer's writers) would be: no keys.
+    with db_api.get_engine().begin() as conn:
+        conn.execute(sa.text(
+            'UPDATE subclouds SET management_first_key = NULL, management_last_key = NULL, '
+            'management_subnet_first_key = NULL, management_subnet_last_key = NULL'))
+
+
+def test_subclouds_without_address_keys_still_clash(api):
+    # The overlap checks look up the key columns, and read the rows without keys one by one.
+    _add(api, 'sc1', 1)
+    _drop_address_keys()
+    boot = forms.bootstrap_values('sc2', 2, management_subnet='127.20.1.0/24',
+                                  management_start_address='127.20.1.40',
+                                  management_end_address='127.20.1.60',
+                                  management_gateway_address='127.20.1.1')
+    form, files = forms.add_request('sc2', 2, bootstrap=boot)
+    _bad_add(api, form, files, 'management address range 127.20.1.40-127.20.1.60 overlaps the '
+                               'range 127.20.1.2-127.20.1.50 of subcloud sc1')
+    boot = forms.bootstrap_values('sc2', 2, external_oam_subnet='127.20.1.0/25',
+                                  external_oam_gateway_address='127.20.1.100',
+                                  external_oam_floating_address='127.20.1.101')
+    form, files = forms.add_request('sc2', 2, bootstrap=boot)
+    _bad_add(api, form, files, 'external_oam_subnet 127.20.1.0/25 overlaps the management '
+                               'subnet 127.20.1.0/24 of subcloud sc1')
+    assert _add(api, 'sc2', 2)['management-start-ip'] == '127.20.2.2'
+
+
+def test_the_address_keys_follow_the_addresses(api, ctx):
+    # sc1 moves from 127.20.1.0/24 to 127.20.9.0/24: its old range is free, its new one is not.
+    sc1 = _add(api, 'sc1', 1)
+    db_api.subcloud_update(ctx, sc1['id'], {
+        'management_subnet': '127.20.9.0/24', 'management_start_ip': '127.20.9.2',
+        'management_end_ip': '127.20.9.50', 'management_gateway_ip': '127.20.9.1'})
+    db_api.subcloud_update(ctx, sc1['id'], {'management_end_ip': '127.20.9.60'})
+    boot = forms.bootstrap_values('sc3', 3, management_subnet='127.20.9.0/24',
+                                  management_start_address='127.20.9.55',
+                                  management_end_address='127.20.9.70',
+                                  management_gateway_address='127.20.9.1')
+    form, files = forms.add_request('sc3', 3, bootstrap=boot)
+    _bad_add(api, form, files, 'management address range 127.20.9.55-127.20.9.70 overlaps the '
+                               'range 127.20.9.2-127.20.9.60 of subcloud sc1')
+    boot = forms.bootstrap_values('sc3', 3, external_oam_subnet='127.20.9.128/25',
+                                  external_oam_gateway_address='127.20.9.129',
+                                  external_oam_floating_address='127.20.9.130')
+    form, files = forms.add_request('sc3', 3, bootstrap=boot)
+    _bad_add(api, form, files, 'external_oam_subnet 127.20.9.128/25 overlaps the management '
+                               'subnet 127.20.9.0/24 of subcloud sc1')
+    # sc1's old addresses are free now.
+    boot = forms.bootstrap_values('sc2', 2, management_subnet='127.20.1.0/24',
+                                  management_start_address='127.20.1.2',
+                                  management_end_address='127.20.1.50',
+                                  management_gateway_address='127.20.1.1')
+    form, files = forms.add_request('sc2', 2, bootstrap=boot)
+    assert forms.post_add(api, form, files).json['management-start-ip'] == '127.20.1.2'

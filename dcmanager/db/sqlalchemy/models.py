@@ -58,6 +58,13 @@ class SubcloudPeerGroup(Base):
 
 class Subcloud(Base):
     __tablename__ = 'subclouds'
+    __table_args__ = (
+        sa.Index('ix_subclouds_management_keys', 'management_first_key', 'management_last_key'),
+        sa.Index('ix_subclouds_management_subnet_keys', 'management_subnet_first_key',
+                 'management_subnet_last_key'),
+        sa.Index('ix_subclouds_bootstrap_address', 'bootstrap_address'),
+        Base.__table_args__,
+    )
 
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
     name = sa.Column(sa.String(255), nullable=False, unique=True)
@@ -111,6 +118,13 @@ class Subcloud(Base):
     # The manager (its [DEFAULT] host) running the operation of a transitory deploy status; NULL
     # in every other status. Written with the deploy status, in the same statement.
     deploy_owner = sa.Column(sa.String(255), index=True)
+    # Sort keys (dcmanager.common.network.sort_key) of the first and last address of the
+    # management range and of the management subnet, written with them: the overlap checks
+    # of an add look up the index instead of parsing every other subcloud's addresses.
+    management_first_key = sa.Column(sa.String(40))
+    management_last_key = sa.Column(sa.String(40))
+    management_subnet_first_key = sa.Column(sa.String(40))
+    management_subnet_last_key = sa.Column(sa.String(40))
 
 
 class SubcloudStatus(Base):

@@ -52,6 +52,10 @@ def _raw(column):
 _LIST_SELECT = sa.select(*(_raw(getattr(_SC, name)) for name in LIST_COLUMNS))
 
 _ADDRESS_COLUMNS = ('management_start_ip', 'management_end_ip', 'bootstrap_address')
+# What the key columns are derived from (see _write_address_keys), and the key columns.
+_KEYED_COLUMNS = ('management_start_ip', 'management_end_ip', 'management_subnet')
+_KEY_COLUMNS = ('management_first_key', 'management_last_key', 'management_subnet_first_key',
+                'management_subnet_last_key')
 
 
 def _subcloud_query(context):
@@ -184,10 +188,47 @@ def subcloud_list_rows_with_statuses(context, filters=None, limit=None, marker=N
     return rows, _statuses_by_row(rows, connection.execute(stmt).all())
 
 
+def _subnet_clash(session, text, exclude_id=None):
+    keys = network.subnet_keys(text)
+    if keys is None:
+        return None
+    first, last = keys
+    others = _SC.id != exclude_id if exclude_id is not None else sa.true()
+    row = session.execute(
+        sa.select(_SC.name, _SC.management_subnet)
+        .where(others, _SC.management_subnet_first_key <= last,
+               _SC.management_subnet_last_key >= first).limit(1)).first()
+    if row is not None:
+        return tuple(row)
+    # Rows without keys (written by hand, outside these writers): parsed one by one.
+    unkeyed = session.execute(
+        sa.select(_SC.name, _SC.management_subnet)
+        .where(others, _SC.management_subnet_first_key.is_(None),
+               _SC.management_subnet.isnot(None))).all()
+    return network.subnet_overlapping(text, [tuple(r) for r in unkeyed])
+
+
 @main_context_manager.reader
-def subcloud_get_networks(context):
-    return context.session.execute(
-        sa.select(_SC.id, _SC.name, _SC.management_subnet)).all()
+def subcloud_subnet_clash(context, text, exclude_id=None):
+    return _subnet_clash(context.session, text, exclude_id)
+
+
+def _address_keys(start, end, subnet):
+    """The key columns of a management range and subnet (None where one does not parse)."""
+    range_keys = (network.range_keys(start, end) if start and end else None) or (None, None)
+    subnet_keys = (network.subnet_keys(subnet) if subnet else None) or (None, None)
+    return dict(zip(_KEY_COLUMNS, range_keys + subnet_keys, strict=True))
+
+
+def _write_address_keys(session, subcloud_id):
+    """Bring the subcloud's key columns up to date with its addresses (its updated-at
+    unchanged: the keys are derived data, not a change of the subcloud)."""
+    start, end, subnet = session.execute(
+        sa.select(_SC.management_start_ip, _SC.management_end_ip, _SC.management_subnet)
+        .where(_SC.id == subcloud_id)).one()
+    session.execute(sa.update(_SC).where(_SC.id == subcloud_id).values(
+        updated_at=_SC.updated_at, **_address_keys(start, end, subnet))
+        .execution_options(synchronize_session=False))
 
 
 def _lock_addresses(session):
@@ -196,25 +237,38 @@ def _lock_addresses(session):
 
 
 def _check_addresses(session, subcloud_id):
-    """Refuse (InvalidInput) a management range or bootstrap address another subcloud has."""
-    mine = session.execute(sa.select(*(getattr(_SC, c) for c in _ADDRESS_COLUMNS))
-                           .where(_SC.id == subcloud_id)).one()
-    others = session.execute(sa.select(_SC.name, *(getattr(_SC, c) for c in _ADDRESS_COLUMNS))
-                             .where(_SC.id != subcloud_id)).all()
-    start, end, address = mine
+    """Refuse (InvalidInput) a management range or bootstrap address another subcloud has:
+    index lookups (the key columns, the bootstrap address), and the rows without keys one by
+    one."""
+    start, end, address, first, last = session.execute(
+        sa.select(_SC.management_start_ip, _SC.management_end_ip, _SC.bootstrap_address,
+                  _SC.management_first_key, _SC.management_last_key)
+        .where(_SC.id == subcloud_id)).one()
+    others = _SC.id != subcloud_id
     if address:
-        for other in others:
-            if other.bootstrap_address == address:
-                raise exception.InvalidInput(
-                    reason='bootstrap-address %s is already used by subcloud %s'
-                    % (address, other.name))
-    if start and end:
-        clash = network.overlapping(start, end, [(o.name, o.management_start_ip,
-                                                  o.management_end_ip) for o in others])
-        if clash is not None:
+        other = session.execute(sa.select(_SC.name).where(
+            others, _SC.bootstrap_address == address).limit(1)).scalar()
+        if other is not None:
             raise exception.InvalidInput(
-                reason='management address range %s-%s overlaps the range %s-%s of subcloud %s'
-                % (start, end, clash[1], clash[2], clash[0]))
+                reason='bootstrap-address %s is already used by subcloud %s' % (address, other))
+    if not (start and end):
+        return
+    clash = None
+    if first is not None and last is not None:
+        clash = session.execute(
+            sa.select(_SC.name, _SC.management_start_ip, _SC.management_end_ip)
+            .where(others, _SC.management_first_key <= last,
+                   _SC.management_last_key >= first).limit(1)).first()
+    if clash is None:
+        unkeyed = session.execute(
+            sa.select(_SC.name, _SC.management_start_ip, _SC.management_end_ip)
+            .where(others, _SC.management_first_key.is_(None),
+                   _SC.management_start_ip.isnot(None))).all()
+        clash = network.overlapping(start, end, [tuple(row) for row in unkeyed])
+    if clash is not None:
+        raise exception.InvalidInput(
+            reason='management address range %s-%s overlaps the range %s-%s of subcloud %s'
+            % (start, end, clash[1], clash[2], clash[0]))
 
 
 def _translate_write_error(error, values):
@@ -246,6 +300,7 @@ def subcloud_create(context, values, owner=None):
     # No deploy status given is the column's default, not-deployed: a transitory one too.
     values = _with_owner(dict(values, deploy_status=values.get(
         'deploy_status', states.DEPLOY_NOT_DEPLOYED)), owner)
+    values = dict(values, **_address_keys(*(values.get(c) for c in _KEYED_COLUMNS)))
     subcloud = _SC()
     subcloud.update(values)
     translated = functools.partial(_translate_write_error, values=values)
@@ -276,6 +331,8 @@ def subcloud_update(context, subcloud_id, values, expected=None, endpoint_status
             one_or_raise(_subcloud_query(context).filter_by(id=subcloud_id),
                          exception.SubcloudNotFound())
             raise exception.SubcloudChanged()
+    if any(column in values for column in _KEYED_COLUMNS):
+        _write_address_keys(session, subcloud_id)
     if checks_addresses:
         _check_addresses(session, subcloud_id)
     if endpoint_status:

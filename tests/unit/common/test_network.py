@@ -1,5 +1,8 @@
 """dcmanager.common.network: address pools and their overlap."""
 
+import ipaddress
+import random
+
 import pytest
 
 from dcmanager.common import exception, network
@@ -60,3 +63,40 @@ def test_overlapping(start, end, clash):
               ('sc3', 'garbage', '127.20.1.9')]
     found = network.overlapping(start, end, ranges)
     assert (found and found[0]) == clash
+
+
+def test_sort_keys_sort_as_the_addresses():
+    # What the database compares instead of the addresses: IPv4 before IPv6, each by value.
+    rng = random.Random(11)
+    addresses = [ipaddress.ip_address(rng.getrandbits(32)) for _ in range(300)] + [
+        ipaddress.ip_address(rng.getrandbits(128)) for _ in range(300)] + [
+        ipaddress.ip_address(n) for n in (0, 1, 2 ** 32 - 1)] + [
+        ipaddress.IPv6Address(n) for n in (0, 1, 2 ** 32, 2 ** 128 - 1)]
+    ordered = sorted(addresses, key=lambda a: (a.version, int(a)))
+    keys = [network.sort_key((a.version, int(a))) for a in ordered]
+    assert keys == sorted(keys)
+    assert len(set(keys)) == len(keys)
+    assert network.sort_key((4, 0x7f000001)) == '4:7f000001'
+
+
+@pytest.mark.parametrize('start,end,subnet', [
+    ('127.20.1.2', '127.20.1.50', '127.20.1.0/24'),
+    ('fd01:2::2', 'fd01:2::50', 'fd01:2::/64'),
+])
+def test_range_and_subnet_keys(start, end, subnet):
+    first, last = network.range_keys(start, end)
+    assert first < last
+    lo, hi = network.subnet_keys(subnet)
+    assert lo < first and last < hi
+    assert network.subnet_keys(subnet + ',fd00::/64') == (lo, hi)
+
+
+@pytest.mark.parametrize('start,end', [('garbage', '127.0.0.1'), ('127.0.0.1', '::1'),
+                                       ('', '127.0.0.1'), (None, None)])
+def test_range_keys_of_what_does_not_parse_are_none(start, end):
+    assert network.range_keys(start, end) is None
+
+
+@pytest.mark.parametrize('subnet', ['garbage', '', None, '127.0.0.0/33'])
+def test_subnet_keys_of_what_does_not_parse_are_none(subnet):
+    assert network.subnet_keys(subnet) is None

@@ -210,3 +210,36 @@ def test_the_list_row_trigger_watches_every_column_of_the_row(engine):
             "SELECT sql FROM sqlite_master WHERE name = 'subclouds_list_row_update'")).scalar()
     watched = set(re.findall(r'NEW\.(\w+) IS NOT OLD\.\1', sql))
     assert watched == set(subcloud_json.COLUMNS) - {'id'}
+
+
+def test_existing_subclouds_get_their_address_keys(engine):
+    # Revision 0011: the keys of the management range and subnet of the subclouds already there
+    # (a v4 one, a v6 one, one whose addresses do not parse), without making their list rows
+    # stale (the columns are added, the table is not rebuilt).
+    _upgrade(engine, '0010')
+    with engine.begin() as connection:
+        for sid, subnet, start, end in ((1, '127.20.1.0/24', '127.20.1.2', '127.20.1.50'),
+                                        (2, 'fd01:2::/64', 'fd01:2::2', 'fd01:2::50'),
+                                        (3, 'garbage', 'garbage', None)):
+            connection.execute(sa.text(
+                "INSERT INTO subclouds (id, name, management_state, availability_status, "
+                "deploy_status, error_description, openstack_installed, audit_fail_count, "
+                "first_identity_sync_complete, group_id, rehomed, enrolled_with_vcsr, "
+                "management_subnet, management_start_ip, management_end_ip) "
+                "VALUES (:id, :name, 'unmanaged', 'offline', 'complete', '', 0, 0, 0, 1, 0, 0, "
+                ":subnet, :start, :end)"),
+                {'id': sid, 'name': 'sc%d' % sid, 'subnet': subnet, 'start': start, 'end': end})
+        connection.execute(sa.text("UPDATE subcloud_list_rows SET body = 'rendered'"))
+    _upgrade(engine, '0011')
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text(
+            'SELECT id, management_first_key, management_last_key, '
+            'management_subnet_first_key, management_subnet_last_key FROM subclouds '
+            'ORDER BY id')).all()
+        bodies = connection.execute(sa.text('SELECT body FROM subcloud_list_rows')).scalars()
+        assert set(bodies) == {'rendered'}
+    assert [tuple(row) for row in rows] == [
+        (1, '4:7f140102', '4:7f140132', '4:7f140100', '4:7f1401ff'),
+        (2, '6:fd010002000000000000000000000002', '6:fd010002000000000000000000000050',
+         '6:fd010002000000000000000000000000', '6:fd01000200000000ffffffffffffffff'),
+        (3, None, None, None, None)]
