@@ -22,6 +22,20 @@ def unreachable(site):
         yield port
 
 
+def _with_range(name, n, subnet, start, end, gateway):
+    """The add request of subcloud ``n`` with this management subnet and range."""
+    return forms.add_request(name, n, bootstrap=forms.bootstrap_values(
+        name, n, management_subnet=subnet, management_start_address=start,
+        management_end_address=end, management_gateway_address=gateway))
+
+
+def _with_oam(name, n, subnet, gateway, floating):
+    """The add request of subcloud ``n`` with this OAM subnet."""
+    return forms.add_request(name, n, bootstrap=forms.bootstrap_values(
+        name, n, external_oam_subnet=subnet, external_oam_gateway_address=gateway,
+        external_oam_floating_address=floating))
+
+
 @pytest.mark.parametrize('field', ['bootstrap_values', 'bootstrap-address',
                                    'sysadmin_password'])
 def test_add_requires_form_fields(api, field):
@@ -227,22 +241,14 @@ def test_a_field_given_twice_is_refused(api):
 
 def test_management_range_overlapping_another_subcloud_is_400(api):
     _add(api, 'sc1', 1)
-    boot = forms.bootstrap_values('sc2', 2, management_subnet='127.20.1.0/24',
-                                  management_start_address='127.20.1.40',
-                                  management_end_address='127.20.1.60',
-                                  management_gateway_address='127.20.1.1')
-    form, files = forms.add_request('sc2', 2, bootstrap=boot)
+    form, files = _with_range('sc2', 2, '127.20.1.0/24', '127.20.1.40', '127.20.1.60', '127.20.1.1')
     _bad_add(api, form, files, 'management address range 127.20.1.40-127.20.1.60 overlaps the '
                                'range 127.20.1.2-127.20.1.50 of subcloud sc1')
 
 
 def test_adjacent_management_ranges_are_fine(api):
     _add(api, 'sc1', 1)
-    boot = forms.bootstrap_values('sc2', 2, management_subnet='127.20.1.0/24',
-                                  management_start_address='127.20.1.51',
-                                  management_end_address='127.20.1.99',
-                                  management_gateway_address='127.20.1.1')
-    form, files = forms.add_request('sc2', 2, bootstrap=boot)
+    form, files = _with_range('sc2', 2, '127.20.1.0/24', '127.20.1.51', '127.20.1.99', '127.20.1.1')
     assert forms.post_add(api, form, files).json['management-start-ip'] == '127.20.1.51'
 
 
@@ -254,10 +260,7 @@ def test_bootstrap_address_of_another_subcloud_is_400(api):
 
 def test_oam_subnet_overlapping_a_management_subnet_is_400(api):
     _add(api, 'sc1', 1)
-    boot = forms.bootstrap_values('sc2', 2, external_oam_subnet='127.20.1.0/25',
-                                  external_oam_gateway_address='127.20.1.100',
-                                  external_oam_floating_address='127.20.1.101')
-    form, files = forms.add_request('sc2', 2, bootstrap=boot)
+    form, files = _with_oam('sc2', 2, '127.20.1.0/25', '127.20.1.100', '127.20.1.101')
     _bad_add(api, form, files, 'external_oam_subnet 127.20.1.0/25 overlaps the management '
                                'subnet 127.20.1.0/24 of subcloud sc1')
 
@@ -274,17 +277,10 @@ def test_subclouds_without_address_keys_still_clash(api):
     # The overlap checks look up the key columns, and read the rows without keys one by one.
     _add(api, 'sc1', 1)
     _drop_address_keys()
-    boot = forms.bootstrap_values('sc2', 2, management_subnet='127.20.1.0/24',
-                                  management_start_address='127.20.1.40',
-                                  management_end_address='127.20.1.60',
-                                  management_gateway_address='127.20.1.1')
-    form, files = forms.add_request('sc2', 2, bootstrap=boot)
+    form, files = _with_range('sc2', 2, '127.20.1.0/24', '127.20.1.40', '127.20.1.60', '127.20.1.1')
     _bad_add(api, form, files, 'management address range 127.20.1.40-127.20.1.60 overlaps the '
                                'range 127.20.1.2-127.20.1.50 of subcloud sc1')
-    boot = forms.bootstrap_values('sc2', 2, external_oam_subnet='127.20.1.0/25',
-                                  external_oam_gateway_address='127.20.1.100',
-                                  external_oam_floating_address='127.20.1.101')
-    form, files = forms.add_request('sc2', 2, bootstrap=boot)
+    form, files = _with_oam('sc2', 2, '127.20.1.0/25', '127.20.1.100', '127.20.1.101')
     _bad_add(api, form, files, 'external_oam_subnet 127.20.1.0/25 overlaps the management '
                                'subnet 127.20.1.0/24 of subcloud sc1')
     assert _add(api, 'sc2', 2)['management-start-ip'] == '127.20.2.2'
@@ -297,23 +293,12 @@ def test_the_address_keys_follow_the_addresses(api, ctx):
         'management_subnet': '127.20.9.0/24', 'management_start_ip': '127.20.9.2',
         'management_end_ip': '127.20.9.50', 'management_gateway_ip': '127.20.9.1'})
     db_api.subcloud_update(ctx, sc1['id'], {'management_end_ip': '127.20.9.60'})
-    boot = forms.bootstrap_values('sc3', 3, management_subnet='127.20.9.0/24',
-                                  management_start_address='127.20.9.55',
-                                  management_end_address='127.20.9.70',
-                                  management_gateway_address='127.20.9.1')
-    form, files = forms.add_request('sc3', 3, bootstrap=boot)
+    form, files = _with_range('sc3', 3, '127.20.9.0/24', '127.20.9.55', '127.20.9.70', '127.20.9.1')
     _bad_add(api, form, files, 'management address range 127.20.9.55-127.20.9.70 overlaps the '
                                'range 127.20.9.2-127.20.9.60 of subcloud sc1')
-    boot = forms.bootstrap_values('sc3', 3, external_oam_subnet='127.20.9.128/25',
-                                  external_oam_gateway_address='127.20.9.129',
-                                  external_oam_floating_address='127.20.9.130')
-    form, files = forms.add_request('sc3', 3, bootstrap=boot)
+    form, files = _with_oam('sc3', 3, '127.20.9.128/25', '127.20.9.129', '127.20.9.130')
     _bad_add(api, form, files, 'external_oam_subnet 127.20.9.128/25 overlaps the management '
                                'subnet 127.20.9.0/24 of subcloud sc1')
     # sc1's old addresses are free now.
-    boot = forms.bootstrap_values('sc2', 2, management_subnet='127.20.1.0/24',
-                                  management_start_address='127.20.1.2',
-                                  management_end_address='127.20.1.50',
-                                  management_gateway_address='127.20.1.1')
-    form, files = forms.add_request('sc2', 2, bootstrap=boot)
+    form, files = _with_range('sc2', 2, '127.20.1.0/24', '127.20.1.2', '127.20.1.50', '127.20.1.1')
     assert forms.post_add(api, form, files).json['management-start-ip'] == '127.20.1.2'
