@@ -123,7 +123,7 @@ class Keystone:
             project, role = USERS[name]
             if project not in projects:
                 projects[project] = admin.projects.create(project, domain=DOMAIN)
-            password = secrets.token_urlsafe(18)
+            password = new_password()
             user = admin.users.create(name, domain=DOMAIN, password=password,
                                       default_project=projects[project])
             if role not in roles:
@@ -200,13 +200,20 @@ def stop(proc):
         proc.wait(STOP_TIMEOUT)
 
 
+def new_password():
+    """A random password that never begins with ``-``: a command line such as ``dcmanager
+    --os-password <it>`` would otherwise read it as an option (argparse), as it would for an
+    operator's password."""
+    return 'k' + secrets.token_urlsafe(18)
+
+
 @contextlib.contextmanager
 def running(workdir, port=None, users=None, token_expiration=None):
     """A bootstrapped Keystone child on 127.0.0.1:``port`` (a free one if None, tried again on
     another if it was taken meanwhile), its data in ``workdir``, with the users of ``users``
     (all of USERS by default); stopped by its pid when the block ends. ``token_expiration``:
     its tokens' lifetime in seconds (Keystone's default if None)."""
-    admin_password = secrets.token_urlsafe(18)
+    admin_password = new_password()
     env = dict(os.environ, KEYSTONE_ADMIN_PASSWORD=admin_password, PYTHONUNBUFFERED='1')
     if token_expiration is not None:
         env['KEYSTONE_TOKEN_EXPIRATION'] = str(token_expiration)

@@ -57,6 +57,14 @@ def test_password_from_options(cli, env, site):
                'subcloud-group', 'list', '-f', 'json'), site)
 
 
+def test_password_in_one_argument(cli, env, site):
+    """``--os-password=<it>``: how an operator passes a password that begins with ``-``."""
+    _works(cli('--os-auth-url', env['OS_AUTH_URL'], '--os-username', env['OS_USERNAME'],
+               '--os-password=' + env['OS_PASSWORD'], '--os-project-name', 'admin',
+               '--os-region-name', 'SystemController', '--os-interface', 'public',
+               'subcloud-group', 'list', '-f', 'json'), site)
+
+
 def test_domains_default_to_default(cli, env, site):
     env = {k: v for k, v in env.items() if 'DOMAIN' not in k}
     _works(cli('subcloud-group', 'list', '-f', 'json', env=env), site)
