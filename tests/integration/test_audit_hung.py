@@ -28,6 +28,9 @@ READ_TIMEOUT = 1.0
 AUDIT_TIMEOUT = CONNECT_TIMEOUT + READ_TIMEOUT
 HANG = 60  # seconds of the delay fault: far beyond every timeout here
 MARGIN = 4.0  # a slow, shared machine
+# Being online first is a test's starting point, not what it measures: a first audit on a busy
+# machine may miss its 1 s interval a few times over (the token request and the answer within it).
+READY = 30.0
 
 
 @pytest.fixture(scope='module')
@@ -135,7 +138,7 @@ def test_a_hung_subcloud_is_offline_within_two_intervals_plus_one_audit_and_come
     audit()
     for subcloud_id in ids:
         _wait(lambda s=subcloud_id: db_api.subcloud_get(ctx, s).availability_status
-              == states.ONLINE, 2 * INTERVAL + MARGIN, 'online')
+              == states.ONLINE, READY, 'online')
     victim = ids[1]
     sim.patch(sim.addresses[1], delay=HANG)
     hung_at = time.monotonic()
@@ -165,7 +168,7 @@ def test_an_audit_never_outlasts_the_interval(site, configured, audit):
         victim = _add(ctx, sim, 5)
         audit()
         _wait(lambda: db_api.subcloud_get(ctx, victim).availability_status == states.ONLINE,
-              2 * INTERVAL + MARGIN, 'online')
+              READY, 'online')
         sim.patch(sim.addresses[5], delay=HANG)
         bound = 2 * (INTERVAL + SCAN) + INTERVAL + MARGIN
         _wait(lambda: db_api.subcloud_get(ctx, victim).availability_status == states.OFFLINE,
@@ -194,7 +197,7 @@ def hung_fleet(site, configured, audit):
         hung = {ids[0]: sim.addresses[0], ids[10]: sim.addresses[10]}
         audit()
         _wait(lambda: all(db_api.subcloud_get(ctx, s).availability_status == states.ONLINE
-                          for s in ids), 2 * INTERVAL + MARGIN, 'all online')
+                          for s in ids), READY, 'all online')
         for address in hung.values():
             sim.patch(address, delay=HANG)
         return ctx, hung, [i for i, s in enumerate(ids) if s not in hung]
